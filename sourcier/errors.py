@@ -1,0 +1,67 @@
+"""One error tree for the whole product.
+
+Messages are written for the person who reads them: what happened, to which item, what to do next.
+They never carry stack traces, SQL or secrets.
+"""
+
+from __future__ import annotations
+
+
+class SourcierError(Exception):
+    """Base of every error sourcier raises on purpose."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConfigError(SourcierError):
+    """A setting is missing or has a value sourcier cannot use."""
+
+
+class IngestError(SourcierError):
+    """A file could not be turned into passages."""
+
+
+class UnsupportedFile(IngestError):
+    """The file type is not one sourcier can read."""
+
+
+class CorruptFile(IngestError):
+    """The file is damaged, encrypted or otherwise unreadable."""
+
+
+class EmptyFile(IngestError):
+    """The file holds no text to index."""
+
+
+class FileTooLarge(IngestError):
+    """The file is over the configured size cap."""
+
+
+class NotAuthenticated(SourcierError):
+    """No valid identity came with the request."""
+
+
+class AccessDenied(SourcierError):
+    """The identity may not perform this action."""
+
+
+class NotFound(SourcierError):
+    """The item does not exist (or is not visible to the caller)."""
+
+
+class SqlRefused(SourcierError):
+    """A generated SQL query was refused by the validator."""
+
+
+class GuardRefusal(SourcierError):
+    """A guard refused the question."""
+
+
+class BackendUnavailable(SourcierError):
+    """A backend (database, embedding server, LLM) could not be reached."""

@@ -1,0 +1,15 @@
+"""From files to passages: loaders read a file into structured blocks, the splitter cuts passages."""
+
+from sourcier.ingest._language import detect_language
+from sourcier.ingest._load import SUPPORTED_SUFFIXES, is_supported, load_file
+from sourcier.ingest._split import Splitter, SplitOutput, document_text
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "SplitOutput",
+    "Splitter",
+    "detect_language",
+    "document_text",
+    "is_supported",
+    "load_file",
+]

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import Connection
+
+from sourcier.config import Settings
+from sourcier.embed import Embedder
+from sourcier.errors import ConfigError
+from sourcier.ingest import detect_language
+from sourcier.store import search as search_store
+from sourcier.types import Hit
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieveOutput:
+    hits: list[Hit]
+    language: str
+    embed_ms: float  # query embedding, timed apart from the database
+    db_ms: float
+
+
+class HybridRetriever:
+    """Full text (BM25, French/English, accent-insensitive) and vectors, fused inside PostgreSQL.
+
+    `mode` restricts to one leg, for measurement. Both legs run in one SQL statement.
+    """
+
+    def __init__(self, *, embedder: Embedder, params: search_store.SearchParams, mode: search_store.Mode = "hybrid"):
+        if params.k > params.candidates:
+            raise ConfigError(f"top_k ({params.k}) cannot exceed candidates ({params.candidates})")
+        self._embedder = embedder
+        self._params = params
+        self._mode = mode
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder) -> HybridRetriever:
+        return cls(embedder=embedder, params=search_params(settings))
+
+    def run(self, conn: Connection[Any], question: str, *, k: int | None = None) -> RetrieveOutput:
+        params = self._params if k is None else _with_k(self._params, k)
+        t0 = time.perf_counter()
+        qvec = self._embedder.embed_query(question) if self._mode != "fulltext" else None
+        t1 = time.perf_counter()
+        language = detect_language(question)
+        hits = search_store.search(
+            conn, question, qvec, model_id=self._embedder.model_id, params=params, mode=self._mode, language=language
+        )
+        t2 = time.perf_counter()
+        return RetrieveOutput(hits=hits, language=language, embed_ms=(t1 - t0) * 1e3, db_ms=(t2 - t1) * 1e3)
+
+
+def _with_k(p: search_store.SearchParams, k: int) -> search_store.SearchParams:
+    from dataclasses import replace
+
+    return replace(p, k=k, candidates=max(p.candidates, k))
+
+
+def search_params(settings: Settings) -> search_store.SearchParams:
+    return search_store.SearchParams(
+        k=settings.top_k,
+        candidates=settings.candidates,
+        fusion=settings.fusion,
+        alpha=settings.fusion_alpha,
+        rrf_k=settings.rrf_k,
+        k1=settings.bm25_k1,
+        b=settings.bm25_b,
+        heading_boost=settings.heading_boost,
+        ef_search=settings.ef_search,
+    )

@@ -1,0 +1,67 @@
+"""Connections and migrations."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from typing import Any
+
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg import Connection
+
+from sourcier.errors import BackendUnavailable
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_LOCK = 7_461_002  # advisory lock key: one migrator at a time
+
+_CREATE_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     text PRIMARY KEY,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+def connect(conninfo: str) -> Connection[Any]:
+    """An autocommit connection with pgvector's types registered; atomic work goes in `conn.transaction()`.
+
+    Run `migrate` once on a fresh database (it creates the vector extension and registers the types).
+    """
+    try:
+        conn = psycopg.connect(conninfo, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise BackendUnavailable(
+            "Could not connect to PostgreSQL.", hint="check SOURCIER_DATABASE_URL and that the server runs"
+        ) from exc
+    try:
+        register_vector(conn)
+    except psycopg.ProgrammingError:
+        pass  # the vector extension is not created yet: migrate() creates it and registers again
+    return conn
+
+
+def migration_files() -> list[tuple[str, str]]:
+    files = resources.files("sourcier.store").joinpath("migrations")
+    out = [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files.iterdir() if f.name.endswith(".sql")]
+    return sorted(out)
+
+
+def migrate(conn: Connection[Any]) -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction; returns those applied."""
+    applied: list[str] = []
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        conn.execute(_CREATE_MIGRATIONS_TABLE)
+        done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+        for version, body in migration_files():
+            if version in done:
+                continue
+            log.info("applying migration %s", version)
+            with conn.transaction():
+                conn.execute(body)  # type: ignore[arg-type]  # trusted SQL shipped in the package
+                conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
+            applied.append(version)
+    register_vector(conn)
+    return applied

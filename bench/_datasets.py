@@ -36,9 +36,11 @@ def as_parsed(title: str, text: str) -> ParsedDocument:
 def _open(path: Path) -> Iterator[str]:
     gz = path.with_name(path.name + ".gz")
     if path.exists():
-        yield from path.open(encoding="utf-8")
+        with path.open(encoding="utf-8") as f:
+            yield from f
     elif gz.exists():
-        yield from gzip.open(gz, "rt", encoding="utf-8")
+        with gzip.open(gz, "rt", encoding="utf-8") as g:
+            yield from g
     else:
         raise FileNotFoundError(path)
 

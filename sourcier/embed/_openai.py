@@ -66,7 +66,8 @@ class OpenAIEmbedder:
                 f"The embedding server returned {out.shape[1]}-dimensional vectors, expected {self._dimension}.",
                 hint="set SOURCIER_EMBEDDING_DIMENSION to the model's dimension",
             )
-        return normalise(out)
+        vectors: Vectors = normalise(out.astype(np.float32))
+        return vectors
 
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -74,7 +75,8 @@ class OpenAIEmbedder:
         return self._embed([self._pp + t for t in texts])
 
     def embed_query(self, text: str) -> Vectors:
-        return self._embed([self._qp + text])[0]
+        first: Vectors = self._embed([self._qp + text])[0]
+        return first
 
     def token_count(self, text: str) -> int:
         return len(_WORD.findall(text))

@@ -2,7 +2,7 @@
 
 from sourcier.ingest._language import detect_language
 from sourcier.ingest._load import SUPPORTED_SUFFIXES, is_supported, load_file
-from sourcier.ingest._split import Splitter, SplitOutput, document_text
+from sourcier.ingest._split import SplitOutput, Splitter, document_text
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

@@ -14,13 +14,22 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from sourcier.errors import EmptyFile
-from sourcier.ingest._text import HeadingTrail, clean_inline, clean_paragraph, decode_text, table_block, title_from_path
+from sourcier.ingest._text import (
+    HeadingTrail,
+    clean_inline,
+    clean_paragraph,
+    decode_text,
+    table_blocks,
+    title_from_path,
+)
 from sourcier.types import Block, ParsedDocument
 
 MIME_TYPE = "text/html"
 
 _DROPPED = ("script", "style", "noscript", "template", "nav", "aside", "form", "footer", "iframe", "svg")
-_DROPPED_SELECTOR = ", ".join((*_DROPPED, "[hidden]", "[aria-hidden=true]", "[role=navigation]"))
+_DROPPED_SELECTOR = ", ".join(
+    (*_DROPPED, "[hidden]", "[aria-hidden=true]", "[role=navigation]", "[class*=breadcrumb]", "[class*=ariane]")
+)
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _LEAVES = frozenset({"p", "pre", "blockquote", "dd", "dt", "figcaption", "address", "summary"})
 _LISTS = frozenset({"ul", "ol", "menu"})
@@ -52,26 +61,31 @@ _HTML_WHITESPACE = re.compile(r"\s+")
 def parse_html(path: Path) -> ParsedDocument:
     """Paragraphs, list items and preformatted text as Blocks; tables as table Blocks."""
     tree = LexborHTMLParser(_decode(path.read_bytes()))
-    for node in tree.css(_DROPPED_SELECTOR):
+    # Innermost first, so that no node is freed along with an ancestor before its own turn.
+    for node in reversed(tree.css(_DROPPED_SELECTOR)):
         node.decompose()
-    for node in tree.css("header"):
+    for node in reversed(tree.css("header")):
         if not _inside(node, ("main", "article")):  # a page banner; an article's own header is content
             node.decompose()
     root = _content_root(tree)
     if root is None:
         raise EmptyFile("the page has no content")
-    page_title = tree.css_first("title")
-    first_h1 = root.css_first("h1")
-    title = (
-        (clean_inline(page_title.text()) if page_title is not None else "")
-        or (clean_inline(_inline_text(first_h1)) if first_h1 is not None else "")
-        or title_from_path(path)
-    )
+    title = _title(tree, root) or title_from_path(path)
     walker = _Walker(title)
     walker.walk(root)
     if not walker.blocks:
         raise EmptyFile("the page has no text")
     return ParsedDocument(title=title, mime_type=MIME_TYPE, blocks=tuple(walker.blocks))
+
+
+def _title(tree: LexborHTMLParser, root: LexborNode) -> str:
+    """The <title>, or the first h1 when the <title> is that h1 plus the site's name ("Congés — Intranet")."""
+    title_node, h1_node = tree.css_first("title"), root.css_first("h1")
+    title = clean_inline(title_node.text()) if title_node is not None else ""
+    h1 = clean_inline(_inline_text(h1_node)) if h1_node is not None else ""
+    if h1 and (not title or h1.casefold() in title.casefold()):
+        return h1
+    return title
 
 
 def _decode(data: bytes) -> str:
@@ -166,12 +180,8 @@ class _Walker:
                 if nested.tag in _LISTS:
                     self.walk(nested)
         elif tag == "table":
-            rows = (
-                [_inline_text(cell) for cell in row.iter() if cell.tag in ("td", "th")] for row in node.css("tr")
-            )
-            block = table_block(rows, self.trail.path)
-            if block is not None:
-                self.blocks.append(block)
+            rows = ([_inline_text(cell) for cell in row.iter() if cell.tag in ("td", "th")] for row in node.css("tr"))
+            self.blocks.extend(table_blocks(rows, self.trail.path))
         else:
             self.walk(node)
 

@@ -66,15 +66,15 @@ def load_file(path: Path, *, max_bytes: int) -> ParsedDocument:
         )
     try:
         size = path.stat().st_size
-        if size > max_bytes:
-            raise FileTooLarge(
-                f"{path.name} is {_megabytes(size)} MB, over the {_megabytes(max_bytes)} MB limit",
-                hint="raise SOURCIER_MAX_FILE_MB",
-            )
-        with path.open("rb"):  # stat succeeds on a file we may not read; find out before parsing
+        with path.open("rb"):  # stat succeeds on a file we may not read: find out before parsing
             pass
     except OSError as exc:
         raise _unreadable(exc) from exc
+    if size > max_bytes:
+        raise FileTooLarge(
+            f"{path.name} is {_megabytes(size)} MB, over the {_megabytes(max_bytes)} MB limit",
+            hint="raise SOURCIER_MAX_FILE_MB",
+        )
     if size == 0:
         raise EmptyFile(f"{path.name} is empty (0 bytes)")
     try:

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from sourcier.errors import EmptyFile
-from sourcier.ingest._text import HeadingTrail, clean_inline, clean_paragraph, read_text, table_block, title_from_path
+from sourcier.ingest._text import HeadingTrail, clean_inline, clean_paragraph, read_text, table_blocks, title_from_path
 from sourcier.types import Block, ParsedDocument
 
 MIME_TYPE = "text/markdown"
@@ -63,9 +63,7 @@ def parse_markdown(path: Path) -> ParsedDocument:
         elif kind == "inline" and tokens[i - 1].type in ("th_open", "td_open") and rows:
             rows[-1].append(_inline_text(token))
         elif kind == "table_close":
-            block = table_block(rows, trail.path)
-            if block is not None:
-                blocks.append(block)
+            blocks.extend(table_blocks(rows, trail.path))
             rows = []
     if not blocks:
         raise EmptyFile("the file has no text", hint="a Markdown file with headings only gives nothing to search")

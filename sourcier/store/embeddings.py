@@ -14,7 +14,9 @@ SELECT text_hash, embedding FROM embedding_cache
 WHERE model_id = %(model)s AND text_hash = ANY(%(hashes)s)
 """
 
-_CREATE_STAGE = "CREATE TEMP TABLE IF NOT EXISTS embedding_stage (text_hash bytea, embedding vector) ON COMMIT DELETE ROWS"
+_CREATE_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS embedding_stage (text_hash bytea, embedding vector) ON COMMIT DELETE ROWS
+"""
 _COPY_STAGE = "COPY embedding_stage (text_hash, embedding) FROM STDIN WITH (FORMAT BINARY)"
 _MERGE_STAGE = """
 INSERT INTO embedding_cache (model_id, text_hash, embedding)

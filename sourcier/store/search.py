@@ -106,8 +106,10 @@ fused AS (
                2 * ((1 - %(alpha)s) * coalesce(1.0 / (%(rrf_k)s + f.rank), 0)
                     + %(alpha)s * coalesce(1.0 / (%(rrf_k)s + v.rank), 0))
            ELSE
-               (1 - %(alpha)s) * coalesce(CASE WHEN f.hi > f.lo THEN (f.score - f.lo) / (f.hi - f.lo) ELSE 1 END, 0)
-               + %(alpha)s * coalesce(CASE WHEN v.hi > v.lo THEN (v.score - v.lo) / (v.hi - v.lo) ELSE 1 END, 0)
+               (1 - %(alpha)s) * CASE WHEN f.rank IS NULL THEN 0
+                                      WHEN f.hi > f.lo THEN (f.score - f.lo) / (f.hi - f.lo) ELSE 1 END
+               + %(alpha)s * CASE WHEN v.rank IS NULL THEN 0
+                                  WHEN v.hi > v.lo THEN (v.score - v.lo) / (v.hi - v.lo) ELSE 1 END
            END AS score
     FROM ft_ranked AS f FULL JOIN vec_ranked AS v USING (chunk_id)
 )
@@ -163,5 +165,5 @@ def search(
     with conn.transaction(), conn.cursor(row_factory=class_row(Hit)) as cur:
         cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params.ef_search),))
         cur.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-        cur.execute(_statement(mode, dim), values)  # type: ignore[arg-type]  # composed from constants only
+        cur.execute(_statement(mode, dim), values)  # composed from constants only
         return cur.fetchall()

@@ -179,7 +179,7 @@ class FolderIndexer:
             work = self._triage(conn, source_id, f, known.get(f.uri), report)
             if work is not None:
                 todo.append((f, work))
-        for (f, meta), result in self._parse_all(todo):
+        for (_, meta), result in self._parse_all(todo):
             if isinstance(result, str):
                 self._fail(conn, source_id, meta, result, report)
                 continue

@@ -16,7 +16,8 @@ def folder(tmp_path: Path) -> Path:
     (root / "rh").mkdir(parents=True)
     (root / "rh" / "conges.md").write_text("# Congés\n\n## Règles\n\nLes congés payés font 25 jours.\n", "utf-8")
     (root / "rh" / "teletravail.txt").write_text("Le télétravail est limité à deux jours par semaine.\n", "utf-8")
-    (root / "notes.txt").write_bytes("Note de service : le parking ferme à 20 h. Réservé aux salariés.".encode("cp1252"))
+    note = "Note de service : le parking ferme à 20 h. Réservé aux salariés."
+    (root / "notes.txt").write_bytes(note.encode("cp1252"))
     (root / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<")
     (root / "image.bmp").write_bytes(b"BM....")
     (root / "empty.txt").write_text("   \n", "utf-8")
@@ -29,8 +30,8 @@ def _indexer(settings: Settings, emb: FakeEmbedder, events: list[IndexEvent] | N
 
 def _snapshot(conn: Connection[Any]) -> list[tuple[Any, ...]]:
     return conn.execute(
-        "SELECT d.uri, d.status, d.content_hash, c.id, c.text FROM documents d LEFT JOIN chunks c ON c.document_id = d.id"
-        " ORDER BY d.uri, c.position"
+        "SELECT d.uri, d.status, d.content_hash, c.id, c.text"
+        " FROM documents d LEFT JOIN chunks c ON c.document_id = d.id ORDER BY d.uri, c.position"
     ).fetchall()
 
 

@@ -167,7 +167,7 @@ def _render_answer(answer: Answer) -> None:
     out.print()
     out.print("Sources :" if answer.language == "fr" else "Sources:")
     for c in answer.citations:
-        heading = f" — {c.hit.heading}" if c.hit.heading and c.hit.heading != c.hit.title else ""
+        heading = f" — {c.hit.section}" if c.hit.section else ""
         line = f"  [{c.number}] {c.hit.title}{heading} ({_where(c.hit)}, chars {c.hit.char_start}-{c.hit.char_end})"
         out.print(line, highlight=False, markup=False)
 

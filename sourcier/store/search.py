@@ -37,10 +37,10 @@ class SearchParams:
 
 _QUERY_LEXEMES = """
 q AS (
-    SELECT DISTINCT lexeme FROM (
-        SELECT (unnest(to_tsvector('fr_unaccent'::regconfig, %(query)s))).lexeme
+    SELECT DISTINCT lexeme, language FROM (
+        SELECT (unnest(to_tsvector('fr_unaccent'::regconfig, %(query)s))).lexeme, 'fr' AS language
         UNION ALL
-        SELECT (unnest(to_tsvector('en_unaccent'::regconfig, %(query)s))).lexeme
+        SELECT (unnest(to_tsvector('en_unaccent'::regconfig, %(query)s))).lexeme, 'en' AS language
     ) AS both_languages
 )"""
 
@@ -51,22 +51,23 @@ stats AS (
     FROM documents WHERE status = 'indexed'
 ),
 postings AS (
-    SELECT t.chunk_id, t.lexeme, (t.tf_body + %(heading_boost)s * t.tf_head)::float8 AS tf, t.dl
-    FROM chunk_terms AS t JOIN q USING (lexeme)
+    SELECT t.chunk_id, t.lexeme, t.language, (t.tf_body + %(heading_boost)s * t.tf_head)::float8 AS tf, t.dl
+    FROM chunk_terms AS t JOIN q USING (lexeme, language)
 ),
-df AS (SELECT lexeme, count(*)::float8 AS df FROM postings GROUP BY lexeme),
--- The question's words in its own language, with their IDF: how much of the question a passage covers.
-q_main AS (SELECT DISTINCT (unnest(to_tsvector(%(qconfig)s::regconfig, %(query)s))).lexeme AS lexeme),
+df AS (SELECT lexeme, language, count(*)::float8 AS df FROM postings GROUP BY lexeme, language),
+-- The question's words with their IDF, per stemmer: how much of the question a passage covers.
 q_idf AS (
-    SELECT m.lexeme, ln(1 + (s.n - coalesce(df.df, 0) + 0.5) / (coalesce(df.df, 0) + 0.5)) AS idf
-    FROM q_main AS m LEFT JOIN df USING (lexeme) CROSS JOIN stats AS s
+    SELECT q.lexeme, q.language, ln(1 + (s.n - coalesce(df.df, 0) + 0.5) / (coalesce(df.df, 0) + 0.5)) AS idf
+    FROM q LEFT JOIN df USING (lexeme, language) CROSS JOIN stats AS s
 ),
+q_total AS (SELECT language, sum(idf) AS idf FROM q_idf GROUP BY language),
 ft AS (
     SELECT p.chunk_id,
            sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
                * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score,
-           coalesce(sum(qi.idf), 0) / nullif((SELECT sum(idf) FROM q_idf), 0) AS coverage
-    FROM postings AS p JOIN df USING (lexeme) CROSS JOIN stats AS s LEFT JOIN q_idf AS qi USING (lexeme)
+           sum(qi.idf) / nullif(min(qt.idf), 0) AS coverage
+    FROM postings AS p JOIN df USING (lexeme, language) CROSS JOIN stats AS s
+         JOIN q_idf AS qi USING (lexeme, language) JOIN q_total AS qt USING (language)
     GROUP BY p.chunk_id
     ORDER BY score DESC
     LIMIT %(candidates)s
@@ -142,7 +143,6 @@ def search(
     model_id: str,
     params: SearchParams,
     mode: Mode = "hybrid",
-    language: str = "fr",
 ) -> list[Hit]:
     """Top passages for a question. The vector leg needs `query_vector` (None only in fulltext mode)."""
     if mode != "fulltext" and query_vector is None:
@@ -150,7 +150,6 @@ def search(
     dim = int(query_vector.shape[-1]) if query_vector is not None else 0
     values = {
         "query": query,
-        "qconfig": "en_unaccent" if language == "en" else "fr_unaccent",
         "qvec": query_vector,
         "model": model_id,
         "candidates": params.candidates,

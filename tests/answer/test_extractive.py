@@ -28,7 +28,7 @@ def test_answer_cites_passages_with_page_and_highlights() -> None:
 
 
 def test_nothing_relevant_gives_i_dont_know_in_the_question_language() -> None:
-    weak = _hit(TEXT, coverage=0.2, ft=8, vec=1)
+    weak = _hit(TEXT, coverage=0.2, ft=12, vec=1)
     fr = ExtractiveAnswerer().run("Quelle est la politique sur les animaux ?", [weak], language="fr")
     en = ExtractiveAnswerer().run("What is the pet policy?", [weak], language="en")
     assert (fr.found, fr.text) == (False, I_DONT_KNOW["fr"])
@@ -37,5 +37,5 @@ def test_nothing_relevant_gives_i_dont_know_in_the_question_language() -> None:
 
 
 def test_paraphrase_found_by_both_legs_counts_as_relevant() -> None:
-    answer = ExtractiveAnswerer().run("travail à la maison", [_hit(TEXT, coverage=0.1, ft=2, vec=1)], language="fr")
+    answer = ExtractiveAnswerer().run("travail à la maison", [_hit(TEXT, coverage=0.1, ft=9, vec=1)], language="fr")
     assert answer.found

@@ -79,12 +79,13 @@ CREATE INDEX chunks_embedding_384 ON chunks
 -- Term frequencies are kept apart for headings and body so that the heading weight stays a query setting.
 CREATE TABLE chunk_terms (
     lexeme       text NOT NULL,
+    language     text NOT NULL,                 -- the stemmer that made the lexeme (the passage's language)
     chunk_id     bigint NOT NULL,
     document_id  bigint NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
     tf_body      smallint NOT NULL,
     tf_head      smallint NOT NULL,
     dl           integer NOT NULL,              -- passage length in indexed words
-    PRIMARY KEY (lexeme, chunk_id) INCLUDE (document_id, tf_body, tf_head, dl)
+    PRIMARY KEY (lexeme, chunk_id) INCLUDE (language, document_id, tf_body, tf_head, dl)
 );
 CREATE INDEX chunk_terms_document ON chunk_terms (document_id);
 

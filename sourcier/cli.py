@@ -74,9 +74,8 @@ class _IngestProgress:
             self._p.update(self._files, total=e.count)
         elif e.kind in ("skipped", "failed", "stored"):
             self._p.advance(self._files)
-            if e.kind == "stored":
-                self._p.advance(self._passages, e.count)
         elif e.kind == "embedded":
+            self._p.advance(self._passages, e.count)
             self._p.update(self._files, description=f"Files ({Path(e.path).name})")
 
 

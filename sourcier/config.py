@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +21,16 @@ from pydantic_settings import (
 
 def _default_home() -> Path:
     return Path(platformdirs.user_data_dir("sourcier", appauthor=False))
+
+
+class LLMEndpoint(BaseModel):
+    """One OpenAI-compatible chat server and model: the main one, or a fallback tried after it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str = Field(min_length=1, description="Base URL of the /v1 API, e.g. http://gpu-box:8000/v1.")
+    model: str = Field(min_length=1)
+    api_key: SecretStr = SecretStr("")
 
 
 class Settings(BaseSettings):
@@ -62,6 +72,17 @@ class Settings(BaseSettings):
     heading_boost: int = Field(default=1, ge=0, description="Extra term frequency for words in a passage's headings.")
     ef_search: int = Field(default=100, ge=1, le=1000)
 
+    # Language model (unset: answers stay extractive)
+    llm_base_url: str = Field(default="", description="Base URL of an OpenAI-compatible /v1 chat server.")
+    llm_model: str = Field(default="", description="Model name as the server knows it.")
+    llm_api_key: SecretStr = SecretStr("")
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Longest one model may take for a whole answer.")
+    llm_first_token_s: float = Field(default=15.0, gt=0, description="Longest wait for a model's first token.")
+    llm_fallbacks: list[LLMEndpoint] = Field(default_factory=list, description="Tried in order when a model fails.")
+    llm_max_tokens: int = Field(default=800, ge=16)
+    llm_temperature: float = Field(default=0.1, ge=0.0, le=2.0)
+    llm_stop: list[str] = Field(default_factory=list, description="Stop sequences (base models need one).")
+
     @field_validator("home")
     @classmethod
     def _expand_home(cls, v: Path) -> Path:
@@ -73,7 +94,19 @@ class Settings(BaseSettings):
             raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be below chunk_tokens ({self.chunk_tokens})")
         if self.embedding_backend == "openai" and not (self.embedding_base_url and self.embedding_model):
             raise ValueError("embedding_backend 'openai' needs embedding_base_url and embedding_model")
+        if bool(self.llm_base_url) != bool(self.llm_model):
+            raise ValueError("llm_base_url and llm_model go together: set both, or neither for extractive answers")
+        if self.llm_fallbacks and not self.llm_base_url:
+            raise ValueError("llm_fallbacks need a main model first: set llm_base_url and llm_model")
         return self
+
+    @property
+    def llm_endpoints(self) -> list[LLMEndpoint]:
+        """The main model then its fallbacks, in the order they are tried; empty when no model is configured."""
+        if not self.llm_base_url:
+            return []
+        main = LLMEndpoint(base_url=self.llm_base_url, model=self.llm_model, api_key=self.llm_api_key)
+        return [main, *self.llm_fallbacks]
 
     @property
     def max_file_bytes(self) -> int:

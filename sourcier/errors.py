@@ -6,6 +6,11 @@ They never carry stack traces, SQL or secrets.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sourcier.types import ModelAttempt
+
 
 class SourcierError(Exception):
     """Base of every error sourcier raises on purpose."""
@@ -65,3 +70,23 @@ class GuardRefusal(SourcierError):
 
 class BackendUnavailable(SourcierError):
     """A backend (database, embedding server, LLM) could not be reached."""
+
+
+class LLMError(BackendUnavailable):
+    """A language model did not give a usable answer; the caller falls back to the extractive answer."""
+
+
+class LLMTimeout(LLMError):
+    """A language model took longer than its timeout (to its first token, or to its whole answer)."""
+
+
+class LLMStreamCut(LLMError):
+    """A language model's stream ended before the model said it had finished."""
+
+
+class NoModelAnswered(LLMError):
+    """Every configured model (the main one and its fallbacks) failed; `attempts` says how, in order."""
+
+    def __init__(self, message: str, *, attempts: tuple[ModelAttempt, ...] = (), hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.attempts = attempts

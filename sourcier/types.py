@@ -119,9 +119,35 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelAttempt:
+    """One try of one language model for one answer: the trace of fallbacks is a tuple of these."""
+
+    model: str  # "model-name @ base-url", never a key
+    ok: bool
+    error: str | None = None  # a short reason when not ok ("timeout after 20.0 s", "HTTP 500", ...)
+    first_token_ms: float | None = None
+    total_ms: float = 0.0
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One earlier exchange of a conversation, oldest first when passed as history."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     question: str
     language: str
     text: str
     citations: tuple[Citation, ...] = field(default_factory=tuple)
     found: bool = True
+    model: str | None = None  # the model that wrote the text; None for an extractive answer
+    prompt_version: str | None = None  # the prompt template used ("answer.fr.v1")
+    citation_validity: float | None = None  # share of the model's citations that survived the check
+    notice: str | None = None  # why the answer is not what was asked for (no model answered, ...)
+    attempts: tuple[ModelAttempt, ...] = field(default_factory=tuple)
+    flagged: tuple[str, ...] = field(default_factory=tuple)  # sentences left without a valid citation

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -56,6 +57,11 @@ class IndexReport:
     chunks: int = 0
     embedded: int = 0  # passages that cost an embedding call
     reused: int = 0  # passages whose vector came from the cache
+    # Seconds per stage. Parse and split run in worker processes (summed over files), overlapping
+    # embed and store in the main process; wall is the whole run.
+    seconds: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("parse", "split", "embed", "store", "wall"), 0.0)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,8 @@ class Parsed:
     page_count: int | None
     body: str
     chunks: list[Chunk]
+    parse_s: float = 0.0
+    split_s: float = 0.0
 
 
 def chunking_fingerprint(settings: Settings, embedder_id: str) -> str:
@@ -100,8 +108,11 @@ def _init_worker(settings: Settings) -> None:
 
 
 def parse_file(path: str, splitter: Splitter, max_bytes: int) -> Parsed:
+    t0 = time.perf_counter()
     doc = load_file(Path(path), max_bytes=max_bytes)
+    t1 = time.perf_counter()
     out = splitter.run(doc)
+    t2 = time.perf_counter()
     if not out.chunks:
         from sourcier.errors import EmptyFile
 
@@ -113,6 +124,8 @@ def parse_file(path: str, splitter: Splitter, max_bytes: int) -> Parsed:
         page_count=doc.page_count,
         body=out.text,
         chunks=out.chunks,
+        parse_s=t1 - t0,
+        split_s=t2 - t1,
     )
 
 
@@ -166,6 +179,7 @@ class FolderIndexer:
         self._fingerprint = chunking_fingerprint(settings, embedder.model_id)
 
     def run(self, conn: Connection[Any], folder: Path, *, source_name: str | None = None) -> IndexReport:
+        started = time.perf_counter()
         folder = folder.resolve()
         report = IndexReport()
         source_id = doc_store.ensure_source(conn, source_name or folder.name, location=str(folder))
@@ -179,13 +193,21 @@ class FolderIndexer:
             work = self._triage(conn, source_id, f, known.get(f.uri), report)
             if work is not None:
                 todo.append((f, work))
+        # Parsed files wait here until they hold a batch of passages: one cache lookup and one embedding
+        # call for many small files, then one transaction per document.
+        batch: list[tuple[doc_store.DocumentMeta, Parsed]] = []
         for (_, meta), result in self._parse_all(todo):
             if isinstance(result, str):
                 self._fail(conn, source_id, meta, result, report)
                 continue
-            self._store(conn, source_id, meta, result, report)
+            batch.append((meta, result))
+            if sum(len(p.chunks) for _, p in batch) >= self._settings.embedding_batch_size:
+                self._store(conn, source_id, batch, report)
+                batch = []
+        self._store(conn, source_id, batch, report)
         with conn.transaction():
             report.deleted = doc_store.delete_missing(conn, source_id, [f.uri for f in files])
+        report.seconds["wall"] = time.perf_counter() - started
         return report
 
     def _triage(
@@ -270,11 +292,37 @@ class FolderIndexer:
         self._emit(IndexEvent("failed", meta.path, detail=reason))
 
     def _store(
-        self, conn: Connection[Any], source_id: int, meta: doc_store.DocumentMeta, parsed: Parsed, report: IndexReport
+        self,
+        conn: Connection[Any],
+        source_id: int,
+        batch: list[tuple[doc_store.DocumentMeta, Parsed]],
+        report: IndexReport,
     ) -> None:
-        texts = [c.embedding_text for c in parsed.chunks]
+        if not batch:
+            return
+        texts = [c.embedding_text for _, parsed in batch for c in parsed.chunks]
+        t0 = time.perf_counter()
         vectors, fresh = embed_with_cache(conn, self._embedder, texts)
-        self._emit(IndexEvent("embedded", meta.path, len(texts)))
+        report.seconds["embed"] += time.perf_counter() - t0
+        report.embedded += fresh
+        report.reused += len(texts) - fresh
+        self._emit(IndexEvent("embedded", batch[-1][0].path, len(texts)))
+        start = 0
+        for meta, parsed in batch:
+            n = len(parsed.chunks)
+            self._store_document(conn, source_id, meta, parsed, vectors[start : start + n], report)
+            start += n
+
+    def _store_document(
+        self,
+        conn: Connection[Any],
+        source_id: int,
+        meta: doc_store.DocumentMeta,
+        parsed: Parsed,
+        vectors: npt.NDArray[np.float32],
+        report: IndexReport,
+    ) -> None:
+        t0 = time.perf_counter()
         try:
             with conn.transaction():
                 doc_id = doc_store.upsert_indexed(
@@ -294,8 +342,9 @@ class FolderIndexer:
         except psycopg.DataError as exc:  # text PostgreSQL refuses (e.g. NUL bytes): this file only
             self._fail(conn, source_id, meta, f"could not store the text ({exc.diag.message_primary})", report)
             return
+        report.seconds["parse"] += parsed.parse_s
+        report.seconds["split"] += parsed.split_s
+        report.seconds["store"] += time.perf_counter() - t0
         report.ingested.append(meta.path)
         report.chunks += len(parsed.chunks)
-        report.embedded += fresh
-        report.reused += len(texts) - fresh
-        self._emit(IndexEvent("stored", meta.path, len(texts)))
+        self._emit(IndexEvent("stored", meta.path, len(parsed.chunks)))

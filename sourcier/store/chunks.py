@@ -19,12 +19,12 @@ _DELETE_CHUNKS = "DELETE FROM chunks WHERE document_id = %(doc)s"
 
 _COPY_CHUNKS = """
 COPY chunks (document_id, position, kind, heading, text, page, char_start, char_end, n_tokens,
-             text_hash, language, embedding_model, embedding_dim, embedding)
+             text_hash, language, embedding_model, embedding_dim, embedding, acl)
 FROM STDIN WITH (FORMAT BINARY)
 """
 _COPY_TYPES = [
     "bigint", "integer", "text", "text", "text", "integer", "integer", "integer", "integer",
-    "bytea", "text", "text", "integer", "vector",
+    "bytea", "text", "text", "integer", "vector", "text[]",
 ]  # fmt: skip
 
 # Postings from the stored tsvector: heading words carry weight A, body words weight D.
@@ -56,8 +56,13 @@ def replace_chunks(
     *,
     model_id: str,
     language: str,
+    acl: Sequence[str],
 ) -> None:
-    """Swap a document's passages for new ones. Call inside the document's transaction."""
+    """Swap a document's passages for new ones. Call inside the document's transaction.
+
+    Passages carry their document's access list (denormalised, GIN-indexed) so that the vector leg can
+    filter inside its index scan.
+    """
     if len(chunks) != len(vectors):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
     language = language if language in INDEXED_LANGUAGES else "fr"
@@ -83,6 +88,7 @@ def replace_chunks(
                     model_id,
                     dim,
                     vec,
+                    list(acl),
                 )
             )
     conn.execute(_INSERT_TERMS, {"doc": document_id})

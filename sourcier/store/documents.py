@@ -21,6 +21,7 @@ class DocumentState:
     modified_at: datetime | None
     chunking: str | None
     status: str
+    acl: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class DocumentMeta:
     size_bytes: int
     modified_at: datetime
     content_hash: bytes
+    acl: tuple[str, ...] = ("role:admin",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +64,13 @@ def ensure_source(conn: Connection[Any], name: str, *, location: str, kind: str 
     return int(row[0])
 
 
+def default_acl(conn: Connection[Any], source_id: int) -> tuple[str, ...]:
+    row = conn.execute("SELECT default_acl FROM sources WHERE id = %s", (source_id,)).fetchone()
+    return tuple(sorted(row[0])) if row else ("role:admin",)
+
+
 _STATES = """
-SELECT id, uri, content_hash, size_bytes, modified_at, chunking, status
+SELECT id, uri, content_hash, size_bytes, modified_at, chunking, status, acl
 FROM documents WHERE source_id = %(source)s
 """
 
@@ -76,14 +83,15 @@ def states(conn: Connection[Any], source_id: int) -> dict[str, DocumentState]:
 
 _UPSERT_INDEXED = """
 INSERT INTO documents (source_id, uri, path, title, mime_type, size_bytes, modified_at, content_hash,
-                       language, page_count, body, chunking, status, error, indexed_at)
+                       language, page_count, body, chunking, status, error, indexed_at, acl)
 VALUES (%(source)s, %(uri)s, %(path)s, %(title)s, %(mime)s, %(size)s, %(modified)s, %(hash)s,
-        %(language)s, %(pages)s, %(body)s, %(chunking)s, 'indexed', NULL, now())
+        %(language)s, %(pages)s, %(body)s, %(chunking)s, 'indexed', NULL, now(), %(acl)s)
 ON CONFLICT (source_id, uri) DO UPDATE SET
     path = EXCLUDED.path, title = EXCLUDED.title, mime_type = EXCLUDED.mime_type,
     size_bytes = EXCLUDED.size_bytes, modified_at = EXCLUDED.modified_at,
     content_hash = EXCLUDED.content_hash, language = EXCLUDED.language, page_count = EXCLUDED.page_count,
-    body = EXCLUDED.body, chunking = EXCLUDED.chunking, status = 'indexed', error = NULL, indexed_at = now()
+    body = EXCLUDED.body, chunking = EXCLUDED.chunking, status = 'indexed', error = NULL, indexed_at = now(),
+    acl = EXCLUDED.acl
 RETURNING id
 """
 
@@ -115,6 +123,7 @@ def upsert_indexed(
             "pages": page_count,
             "body": body,
             "chunking": chunking,
+            "acl": list(meta.acl),
         },
     ).fetchone()
     assert row is not None
@@ -122,10 +131,10 @@ def upsert_indexed(
 
 
 _UPSERT_FAILED = """
-INSERT INTO documents (source_id, uri, path, size_bytes, modified_at, content_hash, status, error, indexed_at)
-VALUES (%(source)s, %(uri)s, %(path)s, %(size)s, %(modified)s, %(hash)s, 'failed', %(error)s, now())
+INSERT INTO documents (source_id, uri, path, size_bytes, modified_at, content_hash, status, error, indexed_at, acl)
+VALUES (%(source)s, %(uri)s, %(path)s, %(size)s, %(modified)s, %(hash)s, 'failed', %(error)s, now(), %(acl)s)
 ON CONFLICT (source_id, uri) DO UPDATE SET
-    path = EXCLUDED.path, size_bytes = EXCLUDED.size_bytes, modified_at = EXCLUDED.modified_at,
+    acl = EXCLUDED.acl, path = EXCLUDED.path, size_bytes = EXCLUDED.size_bytes, modified_at = EXCLUDED.modified_at,
     content_hash = EXCLUDED.content_hash, status = 'failed', error = EXCLUDED.error, body = NULL,
     n_chunks = 0, n_terms = 0, indexed_at = now()
 RETURNING id
@@ -148,6 +157,7 @@ def record_failure(conn: Connection[Any], source_id: int, meta: DocumentMeta, er
                 "modified": meta.modified_at,
                 "hash": meta.content_hash,
                 "error": error,
+                "acl": list(meta.acl),
             },
         ).fetchone()
         assert row is not None
@@ -164,6 +174,17 @@ WHERE id = %(id)s
 def touch(conn: Connection[Any], document_id: int, meta: DocumentMeta) -> None:
     """Same content, new stat (a `touch`, a copy): remember the stat so that the next scan skips reading it."""
     conn.execute(_TOUCH, {"id": document_id, "path": meta.path, "size": meta.size_bytes, "modified": meta.modified_at})
+
+
+_SET_DOCUMENT_ACL = "UPDATE documents SET acl = %(acl)s WHERE id = %(id)s"
+_SET_CHUNKS_ACL = "UPDATE chunks SET acl = %(acl)s WHERE document_id = %(id)s"
+
+
+def set_acl(conn: Connection[Any], document_id: int, acl: tuple[str, ...]) -> None:
+    """A change of access rules: metadata only, nothing re-embedded; effective for queries at commit."""
+    with conn.transaction():
+        conn.execute(_SET_DOCUMENT_ACL, {"id": document_id, "acl": list(acl)})
+        conn.execute(_SET_CHUNKS_ACL, {"id": document_id, "acl": list(acl)})
 
 
 _DELETE_MISSING = """

@@ -7,13 +7,15 @@ docs/benchmarks.md). Fusion happens in SQL too, so the database returns the fina
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from psycopg import Connection
+from psycopg import Connection, Cursor
 from psycopg.rows import class_row
 
 from sourcier.types import Hit
@@ -45,14 +47,20 @@ q AS (
 )"""
 
 _FULLTEXT_LEG = """
+-- Statistics and postings of the documents the caller may read only: scores do not depend on
+-- (and so cannot reveal) anything about documents the caller cannot see.
+visible AS MATERIALIZED (
+    SELECT id, n_chunks, n_terms FROM documents
+    WHERE status = 'indexed' AND acl && %(principals)s::text[]
+),
 stats AS (
     SELECT greatest(sum(n_chunks), 1)::float8 AS n,
            greatest(sum(n_terms)::float8 / greatest(sum(n_chunks), 1), 1) AS avgdl
-    FROM documents WHERE status = 'indexed'
+    FROM visible
 ),
 postings AS (
     SELECT t.chunk_id, t.lexeme, t.language, (t.tf_body + %(heading_boost)s * t.tf_head)::float8 AS tf, t.dl
-    FROM chunk_terms AS t JOIN q USING (lexeme, language)
+    FROM chunk_terms AS t JOIN q USING (lexeme, language) JOIN visible AS v ON v.id = t.document_id
 ),
 df AS (SELECT lexeme, language, count(*)::float8 AS df FROM postings GROUP BY lexeme, language),
 -- The question's words with their IDF, per stemmer: how much of the question a passage covers.
@@ -83,7 +91,7 @@ _VECTOR_LEG = """
 vec AS MATERIALIZED (
     SELECT c.id AS chunk_id, c.embedding::vector({dim}) <=> %(qvec)s::vector({dim}) AS distance
     FROM chunks AS c
-    WHERE c.embedding_dim = {dim} AND c.embedding_model = %(model)s
+    WHERE c.embedding_dim = {dim} AND c.embedding_model = %(model)s AND c.acl && %(principals)s::text[]
     ORDER BY c.embedding::vector({dim}) <=> %(qvec)s::vector({dim})
     LIMIT %(candidates)s
 ),
@@ -142,11 +150,17 @@ def search(
     *,
     model_id: str,
     params: SearchParams,
+    principals: Sequence[str],
     mode: Mode = "hybrid",
 ) -> list[Hit]:
-    """Top passages for a question. The vector leg needs `query_vector` (None only in fulltext mode)."""
+    """Top passages for a question among those `principals` may read.
+
+    The filter is in both legs, before ranking; row-level security for `sourcier_reader` enforces the
+    same rule underneath. The vector leg needs `query_vector` (None only in fulltext mode).
+    """
     if mode != "fulltext" and query_vector is None:
         raise ValueError("the vector leg needs a query vector")
+    who = checked_principals(principals)
     dim = int(query_vector.shape[-1]) if query_vector is not None else 0
     values = {
         "query": query,
@@ -160,9 +174,27 @@ def search(
         "fusion": params.fusion,
         "alpha": params.alpha,
         "rrf_k": params.rrf_k,
+        "principals": who,
     }
     with conn.transaction(), conn.cursor(row_factory=class_row(Hit)) as cur:
+        as_reader(cur, who)
         cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params.ef_search),))
         cur.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
         cur.execute(_statement(mode, dim), values)  # composed from constants only
         return cur.fetchall()
+
+
+_PRINCIPAL = re.compile(r"^(everyone|role:admin|(user|group):[a-z0-9][a-z0-9._@-]{0,63})$")
+
+
+def checked_principals(principals: Sequence[str]) -> list[str]:
+    bad = [p for p in principals if not _PRINCIPAL.match(p)]
+    if bad:
+        raise ValueError(f"malformed principals: {bad!r}")
+    return list(principals)
+
+
+def as_reader(cur: Cursor[Any], principals: list[str]) -> None:
+    """Switch the current transaction to the row-level-security role, for these principals."""
+    cur.execute("SELECT set_config('sourcier.principals', %s, true)", (",".join(principals),))
+    cur.execute("SET LOCAL ROLE sourcier_reader")

@@ -30,6 +30,7 @@ from sourcier.ingest import Splitter, detect_language, is_supported, load_file
 from sourcier.store import chunks as chunk_store
 from sourcier.store import documents as doc_store
 from sourcier.store import embeddings as cache_store
+from sourcier.sync._access import AccessRules
 from sourcier.sync._scan import scan_folder
 from sourcier.types import Chunk, SourceFile
 
@@ -54,6 +55,7 @@ class IndexReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    acl_updated: list[str] = field(default_factory=list)  # access rules changed, content did not
     chunks: int = 0
     embedded: int = 0  # passages that cost an embedding call
     reused: int = 0  # passages whose vector came from the cache
@@ -185,12 +187,13 @@ class FolderIndexer:
         source_id = doc_store.ensure_source(conn, source_name or folder.name, location=str(folder))
         files, problems = scan_folder(folder, wanted=lambda p: True)
         self._emit(IndexEvent("scanned", str(folder), len(files)))
-        for path, reason in problems:
+        rules = AccessRules.load(folder, default=doc_store.default_acl(conn, source_id))
+        for path, reason in problems + rules.problems:
             report.failed.append((path, reason))
         known = doc_store.states(conn, source_id)
         todo: list[tuple[SourceFile, doc_store.DocumentMeta]] = []
         for f in files:
-            work = self._triage(conn, source_id, f, known.get(f.uri), report)
+            work = self._triage(conn, source_id, f, rules.acl_for(f.uri), known.get(f.uri), report)
             if work is not None:
                 todo.append((f, work))
         # Parsed files wait here until they hold a batch of passages: one cache lookup and one embedding
@@ -215,10 +218,17 @@ class FolderIndexer:
         conn: Connection[Any],
         source_id: int,
         f: SourceFile,
+        acl: tuple[str, ...],
         state: doc_store.DocumentState | None,
         report: IndexReport,
     ) -> doc_store.DocumentMeta | None:
-        """None when the file needs no parsing (unchanged, or failed before reading); else its metadata."""
+        """None when the file needs no parsing (unchanged, or failed before reading); else its metadata.
+
+        An unchanged file whose access rules changed gets its new access list without re-embedding.
+        """
+        if state is not None and tuple(sorted(state.acl)) != acl:
+            doc_store.set_acl(conn, state.id, acl)
+            report.acl_updated.append(f.path)
         if (
             state is not None
             and state.size_bytes == f.size
@@ -231,7 +241,7 @@ class FolderIndexer:
                 report.failed.append((f.path, "unchanged since it failed"))
             self._emit(IndexEvent("skipped", f.path))
             return None
-        meta = doc_store.DocumentMeta(f.uri, f.path, f.size, f.modified_at, b"")
+        meta = doc_store.DocumentMeta(f.uri, f.path, f.size, f.modified_at, b"", acl)
         if not is_supported(Path(f.path)):
             suffix = Path(f.path).suffix or "(no extension)"
             self._fail(conn, source_id, meta, f"unsupported file type {suffix}", report)
@@ -245,7 +255,7 @@ class FolderIndexer:
         except OSError as exc:
             self._fail(conn, source_id, meta, f"cannot read file: {exc.strerror or exc}", report)
             return None
-        meta = doc_store.DocumentMeta(f.uri, f.path, f.size, f.modified_at, digest)
+        meta = doc_store.DocumentMeta(f.uri, f.path, f.size, f.modified_at, digest, acl)
         if state is not None and state.content_hash == digest and state.chunking == self._fingerprint:
             doc_store.touch(conn, state.id, meta)
             report.unchanged.append(f.path)
@@ -337,7 +347,13 @@ class FolderIndexer:
                     chunking=self._fingerprint,
                 )
                 chunk_store.replace_chunks(
-                    conn, doc_id, parsed.chunks, vectors, model_id=self._embedder.model_id, language=parsed.language
+                    conn,
+                    doc_id,
+                    parsed.chunks,
+                    vectors,
+                    model_id=self._embedder.model_id,
+                    language=parsed.language,
+                    acl=meta.acl,
                 )
         except psycopg.DataError as exc:  # text PostgreSQL refuses (e.g. NUL bytes): this file only
             self._fail(conn, source_id, meta, f"could not store the text ({exc.diag.message_primary})", report)

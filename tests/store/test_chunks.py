@@ -28,14 +28,15 @@ def test_replacing_chunks_swaps_passages_postings_and_statistics(conn: Connectio
     doc = _doc(conn)
     vecs = np.eye(2, 384, dtype=np.float32)
     chunks.replace_chunks(conn, doc, [_chunk(0, "les congés payés"), _chunk(1, "le télétravail")], vecs,
-                          model_id="m", language="fr")  # fmt: skip
+                          model_id="m", language="fr", acl=["everyone"])  # fmt: skip
     assert conn.execute("SELECT n_chunks FROM documents WHERE id = %s", (doc,)).fetchone() == (2,)
     lexemes = {r[0] for r in conn.execute("SELECT lexeme FROM chunk_terms WHERE document_id = %s", (doc,))}
     assert {"cong", "teletravail", "guid"} <= lexemes
     heading = conn.execute("SELECT tf_head, tf_body FROM chunk_terms WHERE lexeme = 'guid' LIMIT 1").fetchone()
     assert heading == (1, 0)
 
-    chunks.replace_chunks(conn, doc, [_chunk(0, "notes de frais")], vecs[:1], model_id="m", language="fr")
+    chunks.replace_chunks(conn, doc, [_chunk(0, "notes de frais")], vecs[:1], model_id="m", language="fr",
+                          acl=["everyone"])  # fmt: skip
     texts = [r[0] for r in conn.execute("SELECT text FROM chunks WHERE document_id = %s", (doc,))]
     assert texts == ["notes de frais"]
     assert conn.execute("SELECT count(*) FROM chunk_terms WHERE lexeme = 'cong'").fetchone() == (0,)
@@ -45,7 +46,7 @@ def test_replacing_chunks_swaps_passages_postings_and_statistics(conn: Connectio
 def test_english_documents_use_the_english_stemmer(conn: Connection[Any]) -> None:
     doc = _doc(conn)
     chunks.replace_chunks(conn, doc, [_chunk(0, "running policies", ())], np.eye(1, 384, dtype=np.float32),
-                          model_id="m", language="en")  # fmt: skip
+                          model_id="m", language="en", acl=["everyone"])  # fmt: skip
     lexemes = {r[0] for r in conn.execute("SELECT lexeme FROM chunk_terms")}
     assert lexemes == {"run", "polici"}
 
@@ -53,7 +54,7 @@ def test_english_documents_use_the_english_stemmer(conn: Connection[Any]) -> Non
 def test_failure_removes_passages_of_the_previous_version(conn: Connection[Any]) -> None:
     doc = _doc(conn)
     chunks.replace_chunks(conn, doc, [_chunk(0, "texte")], np.eye(1, 384, dtype=np.float32), model_id="m",
-                          language="fr")  # fmt: skip
+                          language="fr", acl=["everyone"])  # fmt: skip
     documents.record_failure(conn, 1, _meta("a.md"), "corrupt file")
     assert conn.execute("SELECT count(*) FROM chunks").fetchone() == (0,)
     assert conn.execute("SELECT count(*) FROM chunk_terms").fetchone() == (0,)

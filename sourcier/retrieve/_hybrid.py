@@ -49,7 +49,13 @@ class HybridRetriever:
         t1 = time.perf_counter()
         language = detect_language(question)
         hits = search_store.search(
-            conn, question, qvec, model_id=self._embedder.model_id, params=params, mode=self._mode, principals=principals
+            conn,
+            question,
+            qvec,
+            model_id=self._embedder.model_id,
+            params=params,
+            mode=self._mode,
+            principals=principals,
         )
         t2 = time.perf_counter()
         return RetrieveOutput(hits=hits, language=language, embed_ms=(t1 - t0) * 1e3, db_ms=(t2 - t1) * 1e3)

@@ -1,0 +1,100 @@
+"""The access filter: inside both legs, before ranking, backed by row-level security."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from psycopg import Connection
+
+from sourcier.retrieve import HybridRetriever, SearchParams
+from sourcier.store import chunks, documents
+from sourcier.store.search import as_reader
+from sourcier.sync import embed_with_cache
+from sourcier.types import Chunk
+from tests.conftest import FakeEmbedder
+
+BOB = ["everyone", "user:bob"]
+RH = ["everyone", "user:rita", "group:rh"]
+
+
+def _add(conn: Connection[Any], emb: FakeEmbedder, uri: str, acl: list[str], texts: list[str]) -> int:
+    src = documents.ensure_source(conn, "t", location="/t")
+    meta = documents.DocumentMeta(uri, f"/t/{uri}", 1, datetime(2026, 1, 1, tzinfo=UTC), uri.encode(), tuple(acl))
+    doc = documents.upsert_indexed(conn, src, meta, title=uri, mime_type="text/plain", language="fr",
+                                   page_count=None, body="", chunking="c")  # fmt: skip
+    cs = [Chunk(i, t, (uri,), None, 0, len(t), "text", 5) for i, t in enumerate(texts)]
+    vecs, _ = embed_with_cache(conn, emb, [c.embedding_text for c in cs])
+    chunks.replace_chunks(conn, doc, cs, vecs, model_id=emb.model_id, language="fr", acl=acl)
+    return doc
+
+
+@pytest.fixture
+def corpus(conn: Connection[Any], fake_embedder: FakeEmbedder) -> Connection[Any]:
+    _add(conn, fake_embedder, "public.md", ["everyone"], ["Le projet Horizon démarre en mars, budget public."])
+    _add(conn, fake_embedder, "rh.md", ["group:rh"], ["Projet Horizon : plan social confidentiel, 40 postes."])
+    # Many forbidden passages that match the question better than the one bob may read.
+    for i in range(30):
+        _add(conn, fake_embedder, f"secret-{i}.md", ["user:alice"], [f"Projet Horizon projet Horizon code {i}"])
+    return conn
+
+
+def _search(conn: Connection[Any], emb: FakeEmbedder, who: list[str], q: str, mode: str = "hybrid") -> Any:
+    r = HybridRetriever(embedder=emb, params=SearchParams(k=5, candidates=20), mode=mode)  # type: ignore[arg-type]
+    return r.run(conn, q, principals=who).hits
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "fulltext", "vector"])
+def test_user_sees_only_readable_passages_even_when_forbidden_ones_rank_higher(
+    corpus: Connection[Any], fake_embedder: FakeEmbedder, mode: str
+) -> None:
+    hits = _search(corpus, fake_embedder, BOB, "projet Horizon", mode)
+    assert [h.path for h in hits] == ["/t/public.md"]
+    rh = {h.path for h in _search(corpus, fake_embedder, RH, "projet Horizon", mode)}
+    assert rh == {"/t/public.md", "/t/rh.md"}
+
+
+def test_scores_are_those_of_an_index_without_the_forbidden_documents(
+    corpus: Connection[Any], fake_embedder: FakeEmbedder
+) -> None:
+    before = [(h.chunk_id, h.score, h.fulltext_score, h.vector_similarity)
+              for h in _search(corpus, fake_embedder, BOB, "projet Horizon budget")]  # fmt: skip
+    corpus.execute("DELETE FROM documents WHERE NOT ('everyone' = ANY(acl))")
+    after = [(h.chunk_id, h.score, h.fulltext_score, h.vector_similarity)
+             for h in _search(corpus, fake_embedder, BOB, "projet Horizon budget")]  # fmt: skip
+    assert before == after
+
+
+def test_row_level_security_hides_rows_from_a_query_that_forgets_the_filter(corpus: Connection[Any]) -> None:
+    with corpus.transaction(), corpus.cursor() as cur:
+        as_reader(cur, BOB)
+        cur.execute("SELECT count(*) FROM chunks")
+        assert cur.fetchone() == (1,)
+        cur.execute("SELECT count(*) FROM documents")
+        assert cur.fetchone() == (1,)
+        cur.execute("SELECT count(DISTINCT document_id) FROM chunk_terms")
+        assert cur.fetchone() == (1,)
+        cur.execute("SELECT count(*) FROM chunks WHERE text LIKE '%%confidentiel%%'")
+        assert cur.fetchone() == (0,)
+
+
+def test_reader_role_cannot_write_or_read_the_embedding_cache(corpus: Connection[Any]) -> None:
+    import psycopg
+
+    for statement in ("DELETE FROM chunks", "UPDATE documents SET acl = '{everyone}'",
+                      "SELECT count(*) FROM embedding_cache"):  # fmt: skip
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), corpus.transaction(), corpus.cursor() as cur:
+            as_reader(cur, BOB)
+            cur.execute(statement)  # type: ignore[arg-type]
+
+
+def test_revoking_access_takes_effect_at_commit(corpus: Connection[Any], fake_embedder: FakeEmbedder) -> None:
+    assert any(h.path == "/t/rh.md" for h in _search(corpus, fake_embedder, RH, "plan social"))
+    doc = corpus.execute("SELECT id FROM documents WHERE uri = 'rh.md'").fetchone()
+    assert doc is not None
+    documents.set_acl(corpus, doc[0], ("user:alice",))
+    assert all(h.path != "/t/rh.md" for h in _search(corpus, fake_embedder, RH, "plan social"))
+
+
+def test_malformed_principals_are_refused(corpus: Connection[Any], fake_embedder: FakeEmbedder) -> None:
+    with pytest.raises(ValueError):
+        _search(corpus, fake_embedder, ["everyone,user:alice"], "projet")

@@ -180,6 +180,8 @@ def search(
         as_reader(cur, who)
         cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params.ef_search),))
         cur.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+        # Postings of common words run to tens of thousands of rows at 100k passages: keep them in memory.
+        cur.execute("SELECT set_config('work_mem', '64MB', true)")
         cur.execute(_statement(mode, dim), values)  # composed from constants only
         return cur.fetchall()
 

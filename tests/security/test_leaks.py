@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,7 +139,8 @@ def test_no_forbidden_content_reaches_any_output(run_cli: Any, leak_env: dict[st
     for user in USERS:
         principals = users.identity(conn, user).principals
         with conn.transaction(force_rollback=False):
-            hidden = [r[0] for r in conn.execute("SELECT uri FROM documents WHERE NOT (acl && %s)", (list(principals),))]
+            rows = conn.execute("SELECT uri FROM documents WHERE NOT (acl && %s)", (list(principals),))
+            hidden = [r[0] for r in rows]
             conn.execute("DELETE FROM documents WHERE uri = ANY(%s)", (hidden,))
         try:
             for (u, question, command), before in outputs.items():

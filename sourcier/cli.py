@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,10 +22,11 @@ from rich.text import Text
 
 from sourcier import sql as warehouse_sql
 from sourcier import store
-from sourcier.answer import ExtractiveAnswerer
+from sourcier.answer import CitationChecker, ExtractiveAnswerer, GeneratedAnswerer
 from sourcier.config import Settings
 from sourcier.embed import Embedder, create_embedder
 from sourcier.errors import SourcierError, SqlRefused
+from sourcier.llm import PLAIN_CHAT_TEMPLATE, LocalLlamaServer, TokenStream, create_chat_model
 from sourcier.retrieve import HybridRetriever, Mode, search_params
 from sourcier.sql.demo import load_demo
 from sourcier.store import documents as doc_store
@@ -212,7 +215,95 @@ def ask(
     with _session(settings) as conn:
         who = _identity(conn, as_user)
         result = _retrieve(conn, settings, embedder, question, "hybrid", settings.top_k, who)
-    _render_answer(ExtractiveAnswerer().run(question, result.hits, language=result.language))
+    model = create_chat_model(settings)
+    if model is None:
+        _render_answer(ExtractiveAnswerer().run(question, result.hits, language=result.language))
+        return
+    answerer = GeneratedAnswerer(model=model, checker=CitationChecker(embedder=embedder))
+    _render_stream(answerer.stream(question, result.hits, language=result.language))
+
+
+# --- Written answers (issue 6): streamed to the terminal, then the checked citations; `llm serve` ---------------
+
+
+def _render_stream(stream: TokenStream[Answer]) -> None:
+    """Prints the model's tokens as they come, then what the citation check made of them."""
+    shown: list[str] = []
+    for delta in stream:
+        if delta.restart:
+            out.print()
+            err.print("(a model failed in the middle of its answer; the next one starts over)", style="yellow")
+            shown.clear()
+        out.print(delta.text, end="", markup=False, highlight=False)
+        shown.append(delta.text)
+    if shown:
+        out.print()
+    answer = stream.result
+    if answer.notice:
+        err.print(answer.notice, style="yellow", markup=False)
+    for attempt in answer.attempts:
+        if not attempt.ok:
+            err.print(f"  {attempt.error}", style="dim", markup=False, highlight=False)
+    if answer.model is None or not answer.found:  # extractive answer, or "Je ne sais pas" with the best passages
+        if shown or answer.citations:
+            out.print()
+        _render_answer(replace(answer, found=bool(answer.citations)))
+    else:
+        if " ".join("".join(shown).split()) != " ".join(answer.text.split()):
+            out.print()
+            out.print("Après vérification des citations :" if answer.language == "fr" else "After checking citations:")
+            out.print(answer.text, markup=False, highlight=False)
+        out.print()
+        out.print("Sources :" if answer.language == "fr" else "Sources:")
+        for c in answer.citations:
+            heading = f" — {c.hit.section}" if c.hit.section else ""
+            out.print(f"  [{c.number}] {c.hit.title}{heading} ({_where(c.hit)})", highlight=False, markup=False)
+            for s, e in c.highlights:
+                out.print(Text(f"      « {' '.join(c.hit.text[s:e].split())} »", style="dim"))
+    if answer.model is not None:
+        validity = "-" if answer.citation_validity is None else f"{answer.citation_validity:.0%}"
+        err.print(f"{answer.model} · prompt {answer.prompt_version} · citations valid: {validity}", style="dim")
+
+
+llm_app = typer.Typer(no_args_is_help=True, help="A local language model for written answers.")
+app.add_typer(llm_app, name="llm")
+
+
+@llm_app.command("serve")
+def llm_serve(
+    model: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="A GGUF model file.")],
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8080,
+    context: Annotated[int, typer.Option(min=256, help="Context window, in tokens.")] = 4096,
+    threads: Annotated[int, typer.Option(min=0, help="CPU threads; 0 = all cores.")] = 0,
+    chat_template: Annotated[
+        str | None, typer.Option(help="'plain' for a base model without a chat template, or a Jinja file.")
+    ] = None,
+) -> None:
+    """Serve a GGUF model with llama.cpp (OpenAI-compatible) on 127.0.0.1, in the foreground; Ctrl-C stops it."""
+    template = None
+    if chat_template == "plain":
+        template = PLAIN_CHAT_TEMPLATE
+    elif chat_template:
+        template = Path(chat_template).read_text("utf-8")
+    server = LocalLlamaServer(model_path=model, port=port, context=context, threads=threads, chat_template=template)
+    try:
+        server.start()
+    except SourcierError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=1) from exc
+    out.print("Serving. In another terminal, point sourcier at it:", highlight=False)
+    out.print(f"  export SOURCIER_LLM_BASE_URL={server.base_url}", highlight=False, markup=False)
+    out.print(f"  export SOURCIER_LLM_MODEL={server.model}", highlight=False, markup=False)
+    if chat_template == "plain":
+        out.print("  export SOURCIER_LLM_STOP='[\"\\n\"]'", highlight=False, markup=False)
+    out.print("Ctrl-C stops it.", style="dim")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 # --- Warehouse (issue 8): `ask --sql` and `warehouse demo` ------------------------------------------------------

@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     heading_boost: int = Field(default=1, ge=0, description="Extra term frequency for words in a passage's headings.")
     ef_search: int = Field(default=100, ge=1, le=1000)
 
+    # Warehouse (read-only text-to-SQL)
+    warehouse_url: SecretStr | None = Field(
+        default=None, description="The warehouse to query; unset: the `warehouse` database of the embedded server."
+    )
+    warehouse_catalogue: Path | None = Field(
+        default=None, description="TOML catalogue of exposed tables; unset: the Maison Verdier demo catalogue."
+    )
+    sql_max_rows: int = Field(default=1000, ge=1, le=100_000, description="Rows returned at most (LIMIT imposed).")
+    sql_timeout_ms: int = Field(default=5000, ge=100, le=600_000, description="statement_timeout of a query.")
+    sql_max_bytes: int = Field(default=1_000_000, ge=1024, description="Result size cap (text of the cells).")
+
     # Language model (unset: answers stay extractive)
     llm_base_url: str = Field(default="", description="Base URL of an OpenAI-compatible /v1 chat server.")
     llm_model: str = Field(default="", description="Model name as the server knows it.")

@@ -1,6 +1,28 @@
-"""Answers from retrieved passages: extractive (no LLM) for now, always cited."""
+"""Answers from retrieved passages: extractive (no LLM), or written by a model with checked citations."""
 
+from sourcier.answer._citations import CheckOutput, CitationChecker, Support, SupportRule
 from sourcier.answer._extractive import I_DONT_KNOW, ExtractiveAnswerer, Relevance
+from sourcier.answer._generated import NO_MODEL_NOTICE, NOT_ANSWERED, GeneratedAnswerer, says_i_dont_know
 from sourcier.answer._highlight import highlight_sentences
+from sourcier.answer._prompts import Prompt, PromptLibrary, PromptPassage
+from sourcier.answer._rewrite import QuestionRewriter, Rewrite
 
-__all__ = ["I_DONT_KNOW", "ExtractiveAnswerer", "Relevance", "highlight_sentences"]
+__all__ = [
+    "I_DONT_KNOW",
+    "NOT_ANSWERED",
+    "NO_MODEL_NOTICE",
+    "CheckOutput",
+    "CitationChecker",
+    "ExtractiveAnswerer",
+    "GeneratedAnswerer",
+    "Prompt",
+    "PromptLibrary",
+    "PromptPassage",
+    "QuestionRewriter",
+    "Relevance",
+    "Rewrite",
+    "Support",
+    "SupportRule",
+    "highlight_sentences",
+    "says_i_dont_know",
+]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sourcier.answer._highlight import highlight_sentences
@@ -37,6 +38,18 @@ class Relevance:
             and hit.vector_rank <= self.both_legs_within
         )
 
+    def select(self, hits: Sequence[Hit], limit: int) -> list[Hit]:
+        """The passages worth showing (or giving a model): none unless the best one is relevant; after it,
+        those still relevant or sharing a word with the question, up to the first that is neither."""
+        if not hits or not self.is_relevant(hits[0]):
+            return []
+        chosen = [hits[0]]
+        for hit in hits[1:limit]:
+            if not (self.is_relevant(hit) or hit.coverage > 0):
+                break
+            chosen.append(hit)
+        return chosen
+
 
 class ExtractiveAnswerer:
     """An answer without an LLM: the best passages, their matching sentences highlighted, each cited."""
@@ -47,13 +60,12 @@ class ExtractiveAnswerer:
 
     def run(self, question: str, hits: list[Hit], *, language: str) -> Answer:
         lang = "en" if language == "en" else "fr"
-        if not hits or not self._relevance.is_relevant(hits[0]):
+        chosen = self._relevance.select(hits, self._max)
+        if not chosen:
             return Answer(question=question, language=lang, text=I_DONT_KNOW[lang], found=False)
         citations: list[Citation] = []
         lines = [INTRO[lang]]
-        for hit in hits[: self._max]:
-            if citations and not (self._relevance.is_relevant(hit) or hit.coverage > 0):
-                break
+        for hit in chosen:
             n = len(citations) + 1
             spans = highlight_sentences(question, hit.text, lang)
             citations.append(Citation(number=n, hit=hit, highlights=spans))

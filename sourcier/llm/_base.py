@@ -50,6 +50,8 @@ class TokenStream(Generic[T]):
         self._result: T | None = None
 
     def __iter__(self) -> Iterator[Delta]:
+        if self._done:
+            return
         self._result = yield from self._gen
         self._done = True
 

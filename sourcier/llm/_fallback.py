@@ -56,7 +56,7 @@ class FallbackChatModel:
             except LLMError as exc:
                 took = (time.perf_counter() - t0) * 1e3
                 failed.append(ModelAttempt(model.name, ok=False, error=str(exc), first_token_ms=first, total_ms=took))
-                log.warning("LLM failed (%s); %s", exc, "none left" if model is self._models[-1] else "trying the next")
+                log.info("LLM failed (%s); %s", exc, "none left" if model is self._models[-1] else "trying the next")
                 continue
             finally:
                 inner.close()

@@ -1,0 +1,58 @@
+"""Read-only text-to-SQL over the warehouse: catalogue, generators, validator, executor.
+
+A question becomes SQL (`TemplateSqlGenerator` without LLM, `OpenAISqlGenerator` with one), the SQL is checked
+against the catalogue and the caller's principals (`SqlValidator`), then run as a read-only role with time, row
+and byte caps (`SqlExecutor`). `WarehouseAnswerer` chains the three.
+"""
+
+from sourcier.sql._answer import I_DONT_KNOW_SQL, SqlAnswer, WarehouseAnswerer
+from sourcier.sql._catalogue import (
+    EVERYONE,
+    Catalogue,
+    CatalogueColumn,
+    CatalogueTable,
+    Measure,
+    RoleMapping,
+    demo_catalogue_path,
+    load_catalogue,
+)
+from sourcier.sql._connect import WAREHOUSE_DATABASE, catalogue_from, warehouse
+from sourcier.sql._execute import Cell, SqlExecutor, SqlResult, connect_reader
+from sourcier.sql._generate import SqlGenerator
+from sourcier.sql._openai import OpenAISqlGenerator, extract_sql, load_prompt
+from sourcier.sql._route import Route, route
+from sourcier.sql._summary import format_cell, summarise
+from sourcier.sql._templates import TemplateSqlGenerator
+from sourcier.sql._validate import SqlValidator, ValidatedQuery
+
+__all__ = [
+    "EVERYONE",
+    "I_DONT_KNOW_SQL",
+    "WAREHOUSE_DATABASE",
+    "Catalogue",
+    "CatalogueColumn",
+    "CatalogueTable",
+    "Cell",
+    "Measure",
+    "OpenAISqlGenerator",
+    "RoleMapping",
+    "Route",
+    "SqlAnswer",
+    "SqlExecutor",
+    "SqlGenerator",
+    "SqlResult",
+    "SqlValidator",
+    "TemplateSqlGenerator",
+    "ValidatedQuery",
+    "WarehouseAnswerer",
+    "catalogue_from",
+    "connect_reader",
+    "demo_catalogue_path",
+    "extract_sql",
+    "format_cell",
+    "load_catalogue",
+    "load_prompt",
+    "route",
+    "summarise",
+    "warehouse",
+]

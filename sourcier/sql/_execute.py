@@ -1,0 +1,147 @@
+"""Running a validated query: as a read-only login role, in a READ ONLY transaction, with time, row and byte caps.
+
+The executor is the second line of defence. It logs in as the catalogue's reader role (never as the admin: a
+superuser session that merely did SET ROLE could switch back with set_config('role', ...)), so PostgreSQL itself
+refuses writes and tables or columns the role was not granted, whatever the query says. It reads through a
+server-side cursor, which also makes PostgreSQL refuse a second statement smuggled into the text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import Connection, errors
+
+from sourcier.errors import BackendUnavailable, SqlRefused
+from sourcier.sql._validate import ValidatedQuery
+
+log = logging.getLogger(__name__)
+
+Cell = str | int | float | Decimal | bool | dt.date | dt.datetime | dt.time | None
+
+_BATCH = 200
+_SET_LIMITS = """
+SELECT set_config('statement_timeout', %(timeout)s, true),
+       set_config('lock_timeout', %(timeout)s, true),
+       set_config('idle_in_transaction_session_timeout', %(idle)s, true)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SqlResult:
+    """What a query returned: column names, rows (capped), whether rows were left out, and how long it took."""
+
+    sql: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    truncated: bool
+    elapsed_ms: float
+    role: str
+
+
+def connect_reader(conninfo: str, role: str) -> Connection[Any]:
+    """A connection to the warehouse logged in as the read-only `role` (the user in `conninfo` is replaced).
+
+    The server must let the role log in: the embedded server trusts its Unix socket; elsewhere use a
+    password file (PGPASSFILE) or a matching pg_hba rule.
+    """
+    try:
+        return psycopg.connect(
+            conninfo,
+            user=role,
+            autocommit=True,
+            application_name="sourcier-sql",
+            options="-c default_transaction_read_only=on",
+        )
+    except psycopg.OperationalError as exc:
+        raise BackendUnavailable(
+            f"Could not connect to the warehouse as {role}.",
+            hint="run `sourcier warehouse demo`, or check SOURCIER_WAREHOUSE_URL and the reader roles",
+        ) from exc
+
+
+def _cell(value: object) -> Cell:
+    if value is None or isinstance(value, str | int | float | Decimal | bool | dt.date | dt.datetime | dt.time):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    return str(value)
+
+
+def _size(row: tuple[Cell, ...]) -> int:
+    return sum(len(str(v)) for v in row if v is not None) + len(row)
+
+
+class SqlExecutor:
+    """Runs one validated query and returns at most `max_rows` rows and about `max_bytes` of cell text."""
+
+    def __init__(self, *, max_rows: int = 1000, max_bytes: int = 1_000_000, timeout_ms: int = 5000) -> None:
+        for name, value in (("max_rows", max_rows), ("max_bytes", max_bytes), ("timeout_ms", timeout_ms)):
+            if value < 1:
+                raise ValueError(f"{name} must be positive, got {value}")
+        self._max_rows = max_rows
+        self._max_bytes = max_bytes
+        self._timeout_ms = timeout_ms
+
+    def _explain(self, exc: psycopg.Error, conn: Connection[Any]) -> SqlRefused | BackendUnavailable:
+        """A PostgreSQL error as a refusal the user can read (or, for a lost connection, an unavailable backend)."""
+        state = exc.sqlstate or ""
+        if isinstance(exc, errors.QueryCanceled) or state == "57014":
+            return SqlRefused(
+                f"La requête a dépassé le temps maximal autorisé ({self._timeout_ms / 1000:g} s) et a été arrêtée.",
+                hint="posez une question plus précise (une année, une région)",
+            )
+        if state == "25006":
+            return SqlRefused("La base de données a refusé la requête : elle tentait d'écrire.")
+        if state == "42501":
+            return SqlRefused(
+                "La base de données a refusé la requête : elle demande un droit que l'accès en lecture n'a pas."
+            )
+        if state.startswith(("53", "54")):
+            return SqlRefused("La requête demande trop de ressources (mémoire, fichiers temporaires) et a été arrêtée.")
+        if not state or state.startswith("08") or conn.closed:
+            return BackendUnavailable("The warehouse connection failed while running the query.")
+        detail = exc.diag.message_primary or type(exc).__name__
+        log.info("warehouse refused a query (%s): %s", state, detail)
+        return SqlRefused(f"La base de données n'a pas pu exécuter la requête : {detail}.")
+
+    def run(self, conn: Connection[Any], query: ValidatedQuery) -> SqlResult:
+        """Run `query` on a reader connection (see `connect_reader`); nothing it does is ever committed."""
+        role = str(conn.info.user)
+        start = time.perf_counter()
+        rows: list[tuple[Cell, ...]] = []
+        truncated = False
+        try:
+            with conn.transaction(force_rollback=True):
+                conn.execute("SET TRANSACTION READ ONLY")
+                limits = {"timeout": f"{self._timeout_ms}ms", "idle": f"{max(self._timeout_ms * 2, 10_000)}ms"}
+                conn.execute(_SET_LIMITS, limits)
+                with conn.cursor(name="sourcier_sql") as cur:
+                    cur.execute(query.sql)
+                    columns = tuple(d.name for d in cur.description or ())
+                    size = 0
+                    while not truncated:
+                        batch = cur.fetchmany(_BATCH)
+                        if not batch:
+                            break
+                        for raw in batch:
+                            row = tuple(_cell(v) for v in raw)
+                            size += _size(row)
+                            if len(rows) >= self._max_rows or size > self._max_bytes:
+                                truncated = True
+                                break
+                            rows.append(row)
+        except psycopg.Error as exc:
+            raise self._explain(exc, conn) from exc
+        if query.capped and len(rows) >= query.limit:
+            truncated = True  # the LIMIT the validator imposed may have cut rows off
+        elapsed = (time.perf_counter() - start) * 1000
+        return SqlResult(
+            sql=query.sql, columns=columns, rows=tuple(rows), truncated=truncated, elapsed_ms=elapsed, role=role
+        )

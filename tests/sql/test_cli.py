@@ -1,0 +1,38 @@
+"""`sourcier ask --sql` and `sourcier warehouse demo` through typer's runner, on the session's server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sourcier.cli import app
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pg: str, warehouse: str) -> None:
+    monkeypatch.chdir(tmp_path)  # no sourcier.toml around
+    monkeypatch.setenv("SOURCIER_HOME", str(tmp_path))
+    monkeypatch.setenv("SOURCIER_DATABASE_URL", pg)
+    monkeypatch.setenv("SOURCIER_WAREHOUSE_URL", warehouse)
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def test_ask_sql_prints_sql_table_and_summary(cli_env: None) -> None:
+    result = CliRunner().invoke(app, ["ask", "--sql", "combien de clients en 2024 ?"])
+    assert result.exit_code == 0, result.output
+    assert "SELECT" in result.output and "nombre_clients" in result.output and "Résultat : " in result.output
+
+
+def test_ask_sql_as_group(cli_env: None) -> None:
+    plain = CliRunner().invoke(app, ["ask", "--sql", "masse salariale par service"])
+    assert plain.exit_code == 0 and "Je ne sais pas" in plain.output
+    rh = CliRunner().invoke(app, ["ask", "--sql", "masse salariale par service", "--as-group", "rh"])
+    assert rh.exit_code == 0, rh.output
+    assert "Production" in rh.output and "10 lignes" in rh.output
+
+
+def test_warehouse_demo_refuses_to_overwrite_a_configured_warehouse(cli_env: None) -> None:
+    result = CliRunner().invoke(app, ["warehouse", "demo"])
+    assert result.exit_code == 2 and "--replace" in result.output

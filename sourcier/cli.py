@@ -202,13 +202,10 @@ def ask(
     question: Annotated[str, typer.Argument(help="A question, in French or English.")],
     as_user: AsUser = None,
     sql: Annotated[bool, typer.Option("--sql", help="Answer from the data warehouse (read-only SQL).")] = False,
-    as_group: Annotated[
-        list[str] | None, typer.Option("--as-group", help="With --sql: also query as a member of this group.")
-    ] = None,
 ) -> None:
     """Answer from the indexed documents: the best passages, matching sentences highlighted, cited."""
     if sql:
-        _ask_warehouse(question, as_user, as_group or [])
+        _ask_warehouse(question, as_user)
         return
     settings = _settings()
     embedder = create_embedder(settings)
@@ -311,19 +308,17 @@ def llm_serve(
 _SHOWN_ROWS = 50
 
 
-def _warehouse_principals(settings: Settings, as_user: str | None, groups: list[str]) -> list[str]:
-    """The user's principals (see _identity), plus groups named with --as-group (a CLI user holds the data anyway)."""
+def _warehouse_principals(settings: Settings, as_user: str | None) -> list[str]:
+    """The principals of `--as USER` (from the users table), or the local administrator's."""
     if as_user is None:
-        base = list(LOCAL_ADMIN.principals)
-    else:
-        with _session(settings) as conn:
-            base = list(_identity(conn, as_user).principals)
-    return [*base, *(g if g.startswith("group:") else f"group:{g}" for g in groups)]
+        return list(LOCAL_ADMIN.principals)
+    with _session(settings) as conn:
+        return list(_identity(conn, as_user).principals)
 
 
-def _ask_warehouse(question: str, as_user: str | None, groups: list[str]) -> None:
+def _ask_warehouse(question: str, as_user: str | None) -> None:
     settings = _settings()
-    principals = _warehouse_principals(settings, as_user, groups)
+    principals = _warehouse_principals(settings, as_user)
     try:
         catalogue = warehouse_sql.catalogue_from(settings)
         with warehouse_sql.warehouse(settings) as conninfo:

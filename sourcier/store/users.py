@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -148,7 +149,7 @@ def authenticate_password(conn: Connection[Any], name: str, password: str) -> Id
     stored = row[0] if row else None
     try:
         # Verify against a dummy hash when the user is unknown, so timing does not tell who exists.
-        _hasher.verify(stored or _DUMMY_HASH, password)
+        _hasher.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         stored = None
     if not stored:
@@ -156,7 +157,10 @@ def authenticate_password(conn: Connection[Any], name: str, password: str) -> Id
     return identity(conn, name)
 
 
-_DUMMY_HASH = _hasher.hash("not a real password")
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not a real password")
+
 
 _CREATE_TOKEN = """
 INSERT INTO api_tokens (user_id, name, token_hash, expires_at)

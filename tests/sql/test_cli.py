@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from psycopg import Connection
 from typer.testing import CliRunner
 
 from sourcier.cli import app
+from sourcier.store import users
 
 
 @pytest.fixture
@@ -25,10 +28,13 @@ def test_ask_sql_prints_sql_table_and_summary(cli_env: None) -> None:
     assert "SELECT" in result.output and "nombre_clients" in result.output and "Résultat : " in result.output
 
 
-def test_ask_sql_as_group(cli_env: None) -> None:
+def test_ask_sql_as_a_member_of_a_group(cli_env: None, conn: Connection[Any]) -> None:
     plain = CliRunner().invoke(app, ["ask", "--sql", "masse salariale par service"])
     assert plain.exit_code == 0 and "Je ne sais pas" in plain.output
-    rh = CliRunner().invoke(app, ["ask", "--sql", "masse salariale par service", "--as-group", "rh"])
+    users.create_user(conn, "rita")
+    users.create_group(conn, "rh")
+    users.add_member(conn, "rh", "rita")
+    rh = CliRunner().invoke(app, ["ask", "--sql", "masse salariale par service", "--as", "rita"])
     assert rh.exit_code == 0, rh.output
     assert "Production" in rh.output and "10 lignes" in rh.output
 

@@ -83,16 +83,21 @@ def states(conn: Connection[Any], source_id: int) -> dict[str, DocumentState]:
 
 _UPSERT_INDEXED = """
 INSERT INTO documents (source_id, uri, path, title, mime_type, size_bytes, modified_at, content_hash,
-                       language, page_count, body, chunking, status, error, indexed_at, acl)
+                       language, page_count, chunking, status, error, indexed_at, acl)
 VALUES (%(source)s, %(uri)s, %(path)s, %(title)s, %(mime)s, %(size)s, %(modified)s, %(hash)s,
-        %(language)s, %(pages)s, %(body)s, %(chunking)s, 'indexed', NULL, now(), %(acl)s)
+        %(language)s, %(pages)s, %(chunking)s, 'indexed', NULL, now(), %(acl)s)
 ON CONFLICT (source_id, uri) DO UPDATE SET
     path = EXCLUDED.path, title = EXCLUDED.title, mime_type = EXCLUDED.mime_type,
     size_bytes = EXCLUDED.size_bytes, modified_at = EXCLUDED.modified_at,
     content_hash = EXCLUDED.content_hash, language = EXCLUDED.language, page_count = EXCLUDED.page_count,
-    body = EXCLUDED.body, chunking = EXCLUDED.chunking, status = 'indexed', error = NULL, indexed_at = now(),
+    chunking = EXCLUDED.chunking, status = 'indexed', error = NULL, indexed_at = now(),
     acl = EXCLUDED.acl
 RETURNING id
+"""
+
+_UPSERT_BODY = """
+INSERT INTO document_bodies (document_id, body) VALUES (%(doc)s, %(body)s)
+ON CONFLICT (document_id) DO UPDATE SET body = EXCLUDED.body
 """
 
 
@@ -121,12 +126,12 @@ def upsert_indexed(
             "hash": meta.content_hash,
             "language": language,
             "pages": page_count,
-            "body": body,
             "chunking": chunking,
             "acl": list(meta.acl),
         },
     ).fetchone()
     assert row is not None
+    conn.execute(_UPSERT_BODY, {"doc": row[0], "body": body})
     return int(row[0])
 
 
@@ -135,7 +140,7 @@ INSERT INTO documents (source_id, uri, path, size_bytes, modified_at, content_ha
 VALUES (%(source)s, %(uri)s, %(path)s, %(size)s, %(modified)s, %(hash)s, 'failed', %(error)s, now(), %(acl)s)
 ON CONFLICT (source_id, uri) DO UPDATE SET
     acl = EXCLUDED.acl, path = EXCLUDED.path, size_bytes = EXCLUDED.size_bytes, modified_at = EXCLUDED.modified_at,
-    content_hash = EXCLUDED.content_hash, status = 'failed', error = EXCLUDED.error, body = NULL,
+    content_hash = EXCLUDED.content_hash, status = 'failed', error = EXCLUDED.error,
     n_chunks = 0, n_terms = 0, indexed_at = now()
 RETURNING id
 """
@@ -163,6 +168,7 @@ def record_failure(conn: Connection[Any], source_id: int, meta: DocumentMeta, er
         assert row is not None
         conn.execute(_DELETE_TERMS, {"doc": row[0]})
         conn.execute(_DELETE_CHUNKS, {"doc": row[0]})
+        conn.execute("DELETE FROM document_bodies WHERE document_id = %(doc)s", {"doc": row[0]})
 
 
 _TOUCH = """

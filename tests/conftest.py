@@ -23,7 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "verdier"
 EXAMPLE_QUESTIONS = ROOT / "examples" / "verdier-questions.jsonl"
 
-_TABLES = "sources, documents, document_bodies, chunks, chunk_terms, embedding_cache, users, groups, group_members, api_tokens"
+_TABLES = (
+    "sources, documents, document_bodies, chunks, chunk_terms, embedding_cache,"
+    " users, groups, group_members, api_tokens"
+)
 
 
 class FakeEmbedder:

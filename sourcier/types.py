@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -140,6 +141,8 @@ class Turn:
 
 EVERYONE = "everyone"
 ADMIN_ROLE = "role:admin"
+# What a principal may look like; checked wherever one enters (access files, the query's setting).
+PRINCIPAL_PATTERN = re.compile(r"^(everyone|role:admin|(user|group):[a-z0-9][a-z0-9._@-]{0,63})$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,12 @@ WHERE id = %(doc)s
 """
 
 
+def delete_passages(conn: Connection[Any], document_id: int) -> None:
+    """Remove a document's passages and their postings (inside the caller's transaction)."""
+    conn.execute(_DELETE_TERMS, {"doc": document_id})
+    conn.execute(_DELETE_CHUNKS, {"doc": document_id})
+
+
 def replace_chunks(
     conn: Connection[Any],
     document_id: int,
@@ -66,8 +72,7 @@ def replace_chunks(
     if len(chunks) != len(vectors):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
     language = language if language in INDEXED_LANGUAGES else "fr"
-    conn.execute(_DELETE_TERMS, {"doc": document_id})
-    conn.execute(_DELETE_CHUNKS, {"doc": document_id})
+    delete_passages(conn, document_id)
     dim = int(vectors.shape[1]) if len(vectors) else 0
     with conn.cursor() as cur, cur.copy(_COPY_CHUNKS) as copy:
         copy.set_types(_COPY_TYPES)

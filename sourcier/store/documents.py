@@ -9,6 +9,8 @@ from typing import Any
 from psycopg import Connection
 from psycopg.rows import class_row
 
+from sourcier.store.chunks import delete_passages
+
 
 @dataclass(frozen=True, slots=True)
 class DocumentState:
@@ -145,9 +147,6 @@ ON CONFLICT (source_id, uri) DO UPDATE SET
 RETURNING id
 """
 
-_DELETE_CHUNKS = "DELETE FROM chunks WHERE document_id = %(doc)s"
-_DELETE_TERMS = "DELETE FROM chunk_terms WHERE document_id = %(doc)s"
-
 
 def record_failure(conn: Connection[Any], source_id: int, meta: DocumentMeta, error: str) -> None:
     """A file that cannot be read leaves no passages behind: the index never serves a version it can't show."""
@@ -166,8 +165,7 @@ def record_failure(conn: Connection[Any], source_id: int, meta: DocumentMeta, er
             },
         ).fetchone()
         assert row is not None
-        conn.execute(_DELETE_TERMS, {"doc": row[0]})
-        conn.execute(_DELETE_CHUNKS, {"doc": row[0]})
+        delete_passages(conn, row[0])
         conn.execute("DELETE FROM document_bodies WHERE document_id = %(doc)s", {"doc": row[0]})
 
 

@@ -38,9 +38,7 @@ def as_array(value: Any) -> npt.NDArray[np.float32]:
     return np.asarray(arr, dtype=np.float32)
 
 
-def remember(
-    conn: Connection[Any], model_id: str, hashes: Sequence[bytes], vectors: npt.NDArray[np.float32]
-) -> None:
+def remember(conn: Connection[Any], model_id: str, hashes: Sequence[bytes], vectors: npt.NDArray[np.float32]) -> None:
     """Add vectors to the cache (existing entries are kept). Runs in its own transaction."""
     if not hashes:
         return

@@ -7,7 +7,6 @@ docs/benchmarks.md). Fusion happens in SQL too, so the database returns the fina
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -18,7 +17,7 @@ import numpy.typing as npt
 from psycopg import Connection, Cursor
 from psycopg.rows import class_row
 
-from sourcier.types import Hit
+from sourcier.types import PRINCIPAL_PATTERN, Hit
 
 Mode = Literal["hybrid", "fulltext", "vector"]
 Fusion = Literal["minmax", "rrf"]
@@ -192,11 +191,8 @@ def search(
         return cur.fetchall()
 
 
-_PRINCIPAL = re.compile(r"^(everyone|role:admin|(user|group):[a-z0-9][a-z0-9._@-]{0,63})$")
-
-
 def checked_principals(principals: Sequence[str]) -> list[str]:
-    bad = [p for p in principals if not _PRINCIPAL.match(p)]
+    bad = [p for p in principals if not PRINCIPAL_PATTERN.match(p)]
     if bad:
         raise ValueError(f"malformed principals: {bad!r}")
     return list(principals)

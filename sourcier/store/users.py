@@ -78,9 +78,7 @@ def set_disabled(conn: Connection[Any], name: str, disabled: bool = True) -> Non
 
 def create_group(conn: Connection[Any], name: str, *, origin: str = "local") -> int:
     try:
-        row = conn.execute(
-            "INSERT INTO groups (name, origin) VALUES (%s, %s) RETURNING id", (name, origin)
-        ).fetchone()
+        row = conn.execute("INSERT INTO groups (name, origin) VALUES (%s, %s) RETURNING id", (name, origin)).fetchone()
     except psycopg.errors.UniqueViolation as exc:
         raise ConfigError(f"A group named {name!r} already exists.") from exc
     except psycopg.errors.CheckViolation as exc:

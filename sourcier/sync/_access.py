@@ -15,17 +15,15 @@ default, which is admins only unless configured otherwise: access fails closed.
 from __future__ import annotations
 
 import fnmatch
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from sourcier.errors import ConfigError
-from sourcier.types import ADMIN_ROLE
+from sourcier.types import ADMIN_ROLE, PRINCIPAL_PATTERN
 
 ACCESS_FILE = ".sourcier-access.toml"
 DEFAULT_ACL: tuple[str, ...] = (ADMIN_ROLE,)
-_PRINCIPAL = re.compile(r"^(everyone|role:admin|(user|group):[a-z0-9][a-z0-9._@-]{0,63})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +73,7 @@ class AccessRules:
 def _principals(value: object, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: 'read' must be a list of principals")
-    bad = [v for v in value if not _PRINCIPAL.match(v)]
+    bad = [v for v in value if not PRINCIPAL_PATTERN.match(v)]
     if bad:
         raise ConfigError(f"{where}: not principals: {bad}", hint="use everyone, user:NAME or group:NAME")
     return tuple(sorted(set(value)))

@@ -376,7 +376,9 @@ class WebConnector:
         elif response.status_code >= 500:
             raise _PageError(f"HTTP {response.status_code} from server")
         elif response.is_success:
-            robots.parse(body.decode("utf-8", errors="replace").splitlines())
+            lines = body.decode("utf-8", errors="replace").splitlines()
+            robots.parse(lines)
+            self.delay_s = max(self.delay_s, _decimal_crawl_delay(lines))
         else:
             robots.parse([])  # no rules: everything allowed
         self._robots = robots
@@ -497,6 +499,19 @@ def _conditional_headers(known: str) -> dict[str, str]:
         if when is not None:
             return {"If-Modified-Since": email.utils.format_datetime(when.astimezone(UTC), usegmt=True)}
     return {}
+
+
+def _decimal_crawl_delay(lines: list[str]) -> float:
+    """The largest fractional Crawl-delay (urllib.robotparser reads whole seconds only); polite when unsure."""
+    delays = [0.0]
+    for line in lines:
+        name, _, value = line.partition("#")[0].partition(":")
+        if name.strip().lower() == "crawl-delay":
+            with contextlib.suppress(ValueError):
+                delay = float(value.strip())
+                if 0 <= delay <= 60:  # NaN and absurd values ignored
+                    delays.append(delay)
+    return max(delays)
 
 
 def _parse_w3c(value: str) -> datetime | None:

@@ -1,0 +1,394 @@
+"""OpenAI-compatible chat: `GET /v1/models`, `POST /v1/chat/completions`, streamed or not.
+
+Lets the chat clients our users already have (Open WebUI, LibreChat, Continue, any OpenAI SDK) use sourcier
+as a "model". The caller is a sourcier user (bearer token, through the API's `current_user`), so answers
+follow that user's access rights exactly as `/api/v1/ask` does: the same retrieval, the same "Je ne sais pas",
+the same citations. The last user message is the question; earlier turns are the history that a follow-up
+is rewritten against. Citations are rendered in the content ([n] markers, then a "Sources :" list with links
+to `/api/v1/passages/{id}`) and given structured in an extra `sourcier` field that SDKs ignore.
+
+Errors on these routes take OpenAI's shape, `{"error": {"message", "type", "code"}}`, because OpenAI clients
+read that one: a custom route class converts them where the route runs (dependencies included).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+from psycopg import Connection
+from pydantic import BaseModel, ConfigDict, Field
+
+from sourcier.answer import CitationChecker, ExtractiveAnswerer, GeneratedAnswerer, QuestionRewriter
+from sourcier.api._deps import CurrentUser, get_conn, get_settings
+from sourcier.config import Settings
+from sourcier.embed import Embedder
+from sourcier.errors import AccessDenied, NotAuthenticated, SourcierError
+from sourcier.ingest import detect_language
+from sourcier.llm import ChatModel
+from sourcier.retrieve import HybridRetriever
+from sourcier.types import Answer, Citation, Turn
+
+log = logging.getLogger(__name__)
+
+MODEL_ID = "sourcier"
+_SOURCES = {"fr": "Sources :", "en": "Sources:"}
+_CHECKED = {"fr": "Après vérification des citations :", "en": "After checking citations:"}
+
+DbConn = Annotated[Connection[Any], Depends(get_conn)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+# --- errors in OpenAI's shape ---------------------------------------------------------------------------------
+
+
+class OpenAIErrorBody(BaseModel):
+    message: str
+    type: str
+    code: str | None = None
+
+
+class OpenAIErrorOut(BaseModel):
+    error: OpenAIErrorBody
+
+
+def _error(status: int, message: str, type_: str, code: str | None) -> JSONResponse:
+    body = OpenAIErrorOut(error=OpenAIErrorBody(message=message, type=type_, code=code))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+class _OpenAIRoute(APIRoute):
+    """Runs the route (and its dependencies) and answers failures the way OpenAI does."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except NotAuthenticated:  # one message whatever was wrong with the token
+                return _error(401, "Invalid API key.", "invalid_request_error", "invalid_api_key")
+            except AccessDenied as exc:
+                return _error(403, exc.message, "permission_error", "forbidden")
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+                message = f"{where}: {first.get('msg', 'invalid request')}" if where else "Invalid request body."
+                return _error(400, message, "invalid_request_error", "invalid_request")
+            except HTTPException as exc:
+                if exc.status_code == 401:
+                    return _error(401, "Invalid API key.", "invalid_request_error", "invalid_api_key")
+                type_ = "invalid_request_error" if exc.status_code < 500 else "server_error"
+                return _error(exc.status_code, str(exc.detail), type_, None)
+
+        return route
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OpenAIErrorOut, "description": "Invalid request"},
+    401: {"model": OpenAIErrorOut, "description": "Missing or invalid sourcier token"},
+}
+router = APIRouter(prefix="/v1", tags=["openai"], route_class=_OpenAIRoute, responses=_ERRORS)
+
+
+# --- request and response shapes (what we accept; unknown fields are ignored) ----------------------------------
+
+
+class ContentPartIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str
+    text: str | None = None
+
+
+class ChatMessageIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPartIn] | None = None
+
+    @property
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(p.text for p in self.content if p.type == "text" and p.text)
+
+
+class ChatCompletionIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    model: str = MODEL_ID
+    messages: list[ChatMessageIn] = Field(min_length=1)
+    stream: bool = False
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+
+
+class ModelOut(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "sourcier"
+
+
+class ModelListOut(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelOut]
+
+
+class SourcierCitationOut(BaseModel):
+    number: int
+    passage_id: int
+    document_id: int
+    title: str
+    section: str
+    path: str
+    page: int | None
+    link: str
+    highlights: list[tuple[int, int]]
+
+
+class SourcierExtraOut(BaseModel):
+    """What SDKs ignore and sourcier-aware clients read: the question as answered and its citations."""
+
+    question: str
+    language: str
+    found: bool
+    model: str | None
+    citations: list[SourcierCitationOut]
+
+
+class AssistantMessageOut(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChoiceOut(BaseModel):
+    index: int = 0
+    message: AssistantMessageOut
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletionOut(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChoiceOut]
+    sourcier: SourcierExtraOut
+
+
+# --- rendering ----------------------------------------------------------------------------------------------------
+
+
+def passage_link(passage_id: int) -> str:
+    return f"/api/v1/passages/{passage_id}"
+
+
+def _citation_out(c: Citation) -> SourcierCitationOut:
+    return SourcierCitationOut(
+        number=c.number,
+        passage_id=c.hit.chunk_id,
+        document_id=c.hit.document_id,
+        title=c.hit.title,
+        section=c.hit.section,
+        path=c.hit.path,
+        page=c.hit.page,
+        link=passage_link(c.hit.chunk_id),
+        highlights=[(s, e) for s, e in c.highlights],
+    )
+
+
+def sources_block(citations: Sequence[Citation], language: str) -> str:
+    """The "Sources :" list that follows the [n] markers in the content."""
+    if not citations:
+        return ""
+    lines = [_SOURCES.get(language, _SOURCES["fr"])]
+    for c in citations:
+        where = [c.hit.title]
+        if c.hit.section:
+            where.append(c.hit.section)
+        if c.hit.page is not None:
+            where.append(f"p. {c.hit.page}")
+        lines.append(f"[{c.number}] {' — '.join(where)} ({passage_link(c.hit.chunk_id)})")
+    return "\n\n" + "\n".join(lines)
+
+
+def _extra(answer: Answer) -> SourcierExtraOut:
+    return SourcierExtraOut(
+        question=answer.question,
+        language=answer.language,
+        found=answer.found,
+        model=answer.model,
+        citations=[_citation_out(c) for c in answer.citations],
+    )
+
+
+def _strip_sources(text: str) -> str:
+    """An earlier assistant turn without the sources list we appended to it."""
+    for marker in _SOURCES.values():
+        cut = text.find("\n\n" + marker)
+        if cut >= 0:
+            return text[:cut]
+    return text
+
+
+def conversation(messages: Sequence[ChatMessageIn]) -> tuple[str, list[Turn]]:
+    """The last user message and the (question, answer) turns before it, oldest first."""
+    last = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
+    if last is None or not messages[last].text.strip():
+        raise HTTPException(400, "messages: a non-empty user message is needed (the question).")
+    turns: list[Turn] = []
+    pending: str | None = None
+    for m in messages[:last]:
+        if m.role == "user":
+            pending = m.text
+        elif m.role == "assistant" and pending is not None:
+            turns.append(Turn(question=pending, answer=_strip_sources(m.text)))
+            pending = None
+    return messages[last].text.strip(), turns
+
+
+# --- the answer pipeline (the same steps as /api/v1/ask) ----------------------------------------------------------
+
+
+def _embedder(request: Request) -> Embedder:
+    embedder: Embedder = request.app.state.embedder
+    return embedder
+
+
+def _chat_model(request: Request) -> ChatModel | None:
+    model: ChatModel | None = getattr(request.app.state, "chat_model", None)
+    return model
+
+
+AppEmbedder = Annotated[Embedder, Depends(_embedder)]
+AppChatModel = Annotated[ChatModel | None, Depends(_chat_model)]
+
+
+def _delta(completion_id: str, created: int, delta: dict[str, Any], finish: str | None = None) -> str:
+    chunk = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+
+@router.get("/models")
+def list_models(user: CurrentUser) -> ModelListOut:
+    """One model, "sourcier": the company's documents, answered under the caller's access rights."""
+    return ModelListOut(data=[ModelOut(id=MODEL_ID)])
+
+
+@router.post("/chat/completions", response_model=None)
+def chat_completions(
+    body: ChatCompletionIn,
+    user: CurrentUser,
+    conn: DbConn,
+    settings: AppSettings,
+    embedder: AppEmbedder,
+    chat_model: AppChatModel,
+) -> ChatCompletionOut | StreamingResponse:
+    """Answers the last user message from the documents the caller may read, with citations.
+
+    Retrieval runs before the response starts (it needs the pooled connection); only the model's writing
+    is streamed.
+    """
+    question, history = conversation(body.messages)
+    language = "en" if detect_language(question) == "en" else "fr"
+    standalone = QuestionRewriter(model=chat_model).run(question, history, language=language).standalone
+    found = HybridRetriever.from_settings(settings, embedder).run(conn, standalone, principals=user.principals)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+
+    if chat_model is None:
+        answer = ExtractiveAnswerer().run(standalone, found.hits, language=found.language)
+        content = answer.text + sources_block(answer.citations, answer.language)
+        if not body.stream:
+            return ChatCompletionOut(
+                id=completion_id,
+                created=created,
+                model=MODEL_ID,
+                choices=[ChoiceOut(message=AssistantMessageOut(content=content))],
+                sourcier=_extra(answer),
+            )
+
+        def extractive_events() -> Iterator[str]:
+            yield _delta(completion_id, created, {"role": "assistant", "content": ""})
+            for line in content.splitlines(keepends=True):
+                yield _delta(completion_id, created, {"content": line})
+            yield _final(completion_id, created, answer)
+
+        return StreamingResponse(extractive_events(), media_type="text/event-stream")
+
+    answerer = GeneratedAnswerer(model=chat_model, checker=CitationChecker(embedder=embedder))
+    stream = answerer.stream(standalone, found.hits, language=found.language)
+    if not body.stream:
+        answer = stream.read()
+        return ChatCompletionOut(
+            id=completion_id,
+            created=created,
+            model=MODEL_ID,
+            choices=[ChoiceOut(message=AssistantMessageOut(content=_written(answer, None)))],
+            sourcier=_extra(answer),
+        )
+
+    def generated_events() -> Iterator[str]:
+        yield _delta(completion_id, created, {"role": "assistant", "content": ""})
+        shown: list[str] = []
+        try:
+            for d in stream:
+                if d.restart and shown:
+                    shown.clear()
+                    yield _delta(completion_id, created, {"content": "\n\n"})
+                shown.append(d.text)
+                yield _delta(completion_id, created, {"content": d.text})
+            answer = stream.result
+        except SourcierError as exc:
+            log.warning("chat completion failed while streaming: %s", exc)
+            yield _delta(completion_id, created, {"content": f"\n\n({exc})"}, "stop")
+            yield "data: [DONE]\n\n"
+            return
+        tail = _written(answer, "".join(shown))
+        if tail:
+            yield _delta(completion_id, created, {"content": tail})
+        yield _final(completion_id, created, answer)
+
+    return StreamingResponse(generated_events(), media_type="text/event-stream")
+
+
+def _written(answer: Answer, shown: str | None) -> str:
+    """A written answer's content: the checked text (after what was streamed, when it differs), then sources.
+
+    `shown` is what was already streamed (None when nothing was): only what it lacks is returned.
+    """
+    sources = sources_block(answer.citations, answer.language)
+    if shown is None:
+        return answer.text + sources
+    if " ".join(shown.split()) == " ".join(answer.text.split()):
+        return sources
+    return f"\n\n{_CHECKED.get(answer.language, _CHECKED['fr'])}\n{answer.text}{sources}"
+
+
+def _final(completion_id: str, created: int, answer: Answer) -> str:
+    """The last chunk (finish_reason stop, with the `sourcier` extra), then OpenAI's end marker."""
+    chunk = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        "sourcier": _extra(answer).model_dump(),
+    }
+    return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\ndata: [DONE]\n\n"

@@ -196,7 +196,11 @@ class WebConnector:
                 page.body.unlink(missing_ok=True)
                 raise NotModified(ref.uri)
         else:
-            if not self._allowed(ref.uri):
+            try:
+                allowed = self._allowed(ref.uri)
+            except _PageError as exc:
+                raise FetchFailed(f"robots.txt of {self._origin} could not be read: {exc}") from exc
+            if not allowed:
                 raise FetchFailed(f"robots.txt of {self._origin} does not allow {self.user_agent} to read {ref.uri}")
             try:
                 page = self._get(ref.uri, conditional=known_version)
@@ -237,6 +241,7 @@ class WebConnector:
         """Breadth-first over same-site links under the start path, up to max_pages and max_depth."""
         queue: deque[tuple[str, int]] = deque([(self.start_url, 0)])
         seen = {self.start_url}
+        listed: set[str] = set()  # final URLs: two links redirecting to one page list it once
         fetched = 0
         while queue:
             if time.monotonic() > deadline:
@@ -266,9 +271,10 @@ class WebConnector:
                     if link not in seen and self._in_scope(link) and not _skipped(link):
                         seen.add(link)
                         queue.append((link, depth + 1))
-            if _suffix(page) is None or not self._listed(page.url) or page.url in self._cache:
+            if _suffix(page) is None or not self._listed(page.url) or page.url in listed:
                 page.body.unlink(missing_ok=True)
                 continue
+            listed.add(page.url)
             self._cache[page.url] = page
             yield self._ref(page.url, _version(page))
 

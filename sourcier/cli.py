@@ -201,13 +201,28 @@ def _render_answer(answer: Answer) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="A question, in French or English.")],
     as_user: AsUser = None,
-    sql: Annotated[bool, typer.Option("--sql", help="Answer from the data warehouse (read-only SQL).")] = False,
+    sql: Annotated[bool, typer.Option("--sql", help="Answer from the data warehouse only (read-only SQL).")] = False,
+    docs: Annotated[bool, typer.Option("--docs", help="Answer from the indexed documents only.")] = False,
 ) -> None:
-    """Answer from the indexed documents: the best passages, matching sentences highlighted, cited."""
+    """Answer from the documents, the data warehouse, or both (routed from the question; --docs/--sql force one)."""
+    if sql and docs:
+        err.print("[red]error:[/red] --sql and --docs exclude each other", highlight=False)
+        raise typer.Exit(code=2)
+    settings = _settings()
     if sql:
         _ask_warehouse(question, as_user)
         return
-    settings = _settings()
+    with _session(settings) as conn:
+        if not docs:
+            reachable = warehouse_sql.warehouse_reachable(settings, conn)
+            catalogue = warehouse_sql.catalogue_from(settings).visible_to(_identity(conn, as_user).principals)
+            where = warehouse_sql.choose_route(question, catalogue, reachable=reachable)
+            if where != "documents":
+                err.print(f"routed to: {where}", style="dim")
+                _ask_warehouse(question, as_user, exit_on_refusal=where == "warehouse")
+                if where == "warehouse":
+                    return
+                out.print()
     embedder = create_embedder(settings)
     with _session(settings) as conn:
         who = _identity(conn, as_user)
@@ -316,16 +331,23 @@ def _warehouse_principals(settings: Settings, as_user: str | None) -> list[str]:
         return list(_identity(conn, as_user).principals)
 
 
-def _ask_warehouse(question: str, as_user: str | None) -> None:
+def _ask_warehouse(question: str, as_user: str | None, *, exit_on_refusal: bool = True) -> None:
+    """The warehouse answer: with a language model configured it writes the SQL, the templates as its fallback."""
     settings = _settings()
     principals = _warehouse_principals(settings, as_user)
+    model = create_chat_model(settings)
+    templates = warehouse_sql.TemplateSqlGenerator()
+    generator: warehouse_sql.SqlGenerator = templates
+    if model is not None:
+        generator = warehouse_sql.LlmSqlGenerator(model, max_rows=settings.sql_max_rows)
     try:
         catalogue = warehouse_sql.catalogue_from(settings)
         with warehouse_sql.warehouse(settings) as conninfo:
             answerer = warehouse_sql.WarehouseAnswerer(
                 conninfo=conninfo,
                 catalogue=catalogue,
-                generator=warehouse_sql.TemplateSqlGenerator(),
+                generator=generator,
+                fallback=None if model is None else templates,
                 validator=warehouse_sql.SqlValidator(catalogue=catalogue, max_rows=settings.sql_max_rows),
                 executor=warehouse_sql.SqlExecutor(
                     max_rows=settings.sql_max_rows,
@@ -337,7 +359,11 @@ def _ask_warehouse(question: str, as_user: str | None) -> None:
     except SourcierError as exc:
         label = "refused" if isinstance(exc, SqlRefused) else "error"
         err.print(f"[red]{label}:[/red] {exc}", highlight=False)
-        raise typer.Exit(code=1) from exc
+        if exit_on_refusal:
+            raise typer.Exit(code=1) from exc
+        return
+    if answer.notice:
+        err.print(answer.notice, style="yellow", markup=False)
     if answer.sql is None or answer.result is None:
         out.print(answer.text)
         return

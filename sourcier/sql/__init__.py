@@ -1,6 +1,7 @@
 """Read-only text-to-SQL over the warehouse: catalogue, generators, validator, executor.
 
-A question becomes SQL (`TemplateSqlGenerator` without LLM, `OpenAISqlGenerator` with one), the SQL is checked
+A question becomes SQL (`TemplateSqlGenerator` without LLM, `LlmSqlGenerator` with the configured `sourcier.llm`
+model, the templates as its fallback), the SQL is checked
 against the catalogue and the caller's principals (`SqlValidator`), then run as a read-only role with time, row
 and byte caps (`SqlExecutor`). `WarehouseAnswerer` chains the three.
 """
@@ -19,8 +20,8 @@ from sourcier.sql._catalogue import (
 from sourcier.sql._connect import WAREHOUSE_DATABASE, catalogue_from, warehouse
 from sourcier.sql._execute import Cell, SqlExecutor, SqlResult, connect_reader
 from sourcier.sql._generate import SqlGenerator
-from sourcier.sql._openai import OpenAISqlGenerator, extract_sql, load_prompt
-from sourcier.sql._route import Route, route
+from sourcier.sql._llm import LlmSqlGenerator, extract_sql, load_prompt
+from sourcier.sql._route import Route, choose_route, route, warehouse_reachable
 from sourcier.sql._summary import format_cell, summarise
 from sourcier.sql._templates import TemplateSqlGenerator
 from sourcier.sql._validate import SqlValidator, ValidatedQuery
@@ -33,8 +34,8 @@ __all__ = [
     "CatalogueColumn",
     "CatalogueTable",
     "Cell",
+    "LlmSqlGenerator",
     "Measure",
-    "OpenAISqlGenerator",
     "RoleMapping",
     "Route",
     "SqlAnswer",
@@ -46,6 +47,7 @@ __all__ = [
     "ValidatedQuery",
     "WarehouseAnswerer",
     "catalogue_from",
+    "choose_route",
     "connect_reader",
     "demo_catalogue_path",
     "extract_sql",
@@ -55,4 +57,5 @@ __all__ = [
     "route",
     "summarise",
     "warehouse",
+    "warehouse_reachable",
 ]

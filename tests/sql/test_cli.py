@@ -42,3 +42,14 @@ def test_ask_sql_as_a_member_of_a_group(cli_env: None, conn: Connection[Any]) ->
 def test_warehouse_demo_refuses_to_overwrite_a_configured_warehouse(cli_env: None) -> None:
     result = CliRunner().invoke(app, ["warehouse", "demo"])
     assert result.exit_code == 2 and "--replace" in result.output
+
+
+def test_plain_ask_routes_figures_to_the_warehouse_and_docs_forces_documents(cli_env: None) -> None:
+    routed = CliRunner().invoke(app, ["ask", "combien de clients en 2024 ?"])
+    assert routed.exit_code == 0, routed.output
+    assert "routed to: warehouse" in routed.output and "SELECT" in routed.output
+    forced = CliRunner().invoke(app, ["ask", "--docs", "combien de clients en 2024 ?"])
+    assert forced.exit_code == 0, forced.output
+    assert "SELECT" not in forced.output and "routed to" not in forced.output
+    both = CliRunner().invoke(app, ["ask", "--docs", "--sql", "x"])
+    assert both.exit_code == 2

@@ -154,7 +154,7 @@ def test_the_generator_sees_only_readable_tables(catalogue: Catalogue) -> None:
     [
         ("combien de clients en 2024 ?", "warehouse"),
         ("Chiffre d'affaires 2024 par région", "warehouse"),
-        ("Quel est le chiffre d'affaires des clients de Lyon ?", "warehouse"),
+        ("Quel est le chiffre d'affaires des clients de Lyon ?", "both"),
         ("top 10 des clients", "warehouse"),
         ("Combien de jours de télétravail par semaine ?", "documents"),
         ("Quel est le numéro du SAV à Marseille ?", "documents"),

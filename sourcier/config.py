@@ -33,6 +33,19 @@ class LLMEndpoint(BaseModel):
     api_key: SecretStr = SecretStr("")
 
 
+class SourceConfig(BaseModel):
+    """A `[[sources]]` table of sourcier.toml: synced into the sources table by `sourcier sync`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    kind: str = "filesystem"
+    location: str = Field(min_length=1)
+    every: str | None = Field(default=None, description="Schedule, e.g. 30m, 1h, 1d; unset: only on demand.")
+    read: list[str] = Field(default_factory=list, description="Default access list of the source's items.")
+    settings: dict[str, str | int | float | bool | list[str]] = Field(default_factory=dict)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SOURCIER_",
@@ -60,6 +73,12 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(default=48, ge=0)
     max_file_mb: float = Field(default=50.0, gt=0)
     parse_workers: int = Field(default=0, ge=0, description="Parser processes; 0 = one per core.")
+
+    # Sync
+    sources: list[SourceConfig] = Field(default_factory=list, description="[[sources]] declared in sourcier.toml.")
+    sync_claim_batch: int = Field(default=32, ge=1, description="Jobs a worker claims at once.")
+    sync_lease_s: float = Field(default=600.0, gt=0, description="After this, a claimed unfinished job is retaken.")
+    sync_retry_base_s: float = Field(default=60.0, ge=0, description="First retry delay of a failed item (doubles).")
 
     # Retrieval
     top_k: int = Field(default=5, ge=1, le=100)

@@ -25,7 +25,8 @@ EXAMPLE_QUESTIONS = ROOT / "examples" / "verdier-questions.jsonl"
 
 _TABLES = (
     "sources, documents, document_bodies, chunks, chunk_terms, embedding_cache,"
-    " users, groups, group_members, api_tokens"
+    " users, groups, group_members, api_tokens, web_sessions, sign_in_attempts, conversations, answers,"
+    " feedback, traces, sync_runs, sync_jobs, sync_errors, sync_retries"
 )
 
 

@@ -1,6 +1,42 @@
-"""Keeping the index in line with sources: scan, detect what changed, parse, embed, store."""
+"""Keeping the index in line with sources: list, detect what changed, fetch, parse, embed, store."""
 
-from sourcier.sync._indexer import FolderIndexer, IndexEvent, IndexReport, embed_with_cache, parse_file
+from sourcier.sync._connector import Connector, FetchedItem, FetchFailed, ItemRef, ListingProblem, NotModified
+from sourcier.sync._connectors import CONNECTORS, create_connector
+from sourcier.sync._engine import (
+    FolderIndexer,
+    Scheduler,
+    SyncAlreadyRunning,
+    SyncEngine,
+    SyncReport,
+    Worker,
+    parse_every,
+    sync_declared_sources,
+)
+from sourcier.sync._filesystem import FilesystemConnector
+from sourcier.sync._indexer import IndexEvent, IndexReport, embed_with_cache, parse_file
 from sourcier.sync._scan import scan_folder
 
-__all__ = ["FolderIndexer", "IndexEvent", "IndexReport", "embed_with_cache", "parse_file", "scan_folder"]
+__all__ = [
+    "CONNECTORS",
+    "Connector",
+    "FetchFailed",
+    "FetchedItem",
+    "FilesystemConnector",
+    "FolderIndexer",
+    "IndexEvent",
+    "IndexReport",
+    "ItemRef",
+    "ListingProblem",
+    "NotModified",
+    "Scheduler",
+    "SyncAlreadyRunning",
+    "SyncEngine",
+    "SyncReport",
+    "Worker",
+    "create_connector",
+    "embed_with_cache",
+    "parse_every",
+    "parse_file",
+    "scan_folder",
+    "sync_declared_sources",
+]

@@ -3,8 +3,9 @@
     python -m bench.sql_adversarial [--timeout-ms 1000] [--verbose]
 
 Starts a private embedded server in a temporary folder, loads the Maison Verdier demo warehouse, runs every case
-of tests/sql/adversarial.py (questions through the template engine, raw SQL through the validator; both then as a
-read-only role), checksums every table before and after each case, and prints:
+of tests/sql/adversarial.py (questions through the template engine, raw SQL through the validator, and injected
+questions through the model path with a model that obeys them; all then as a read-only role), checksums every
+table before and after each case, and prints:
 tried / refused (by the validator, by PostgreSQL) / unanswered / executed safely / writes / leaks.
 """
 

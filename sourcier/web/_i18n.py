@@ -1,0 +1,256 @@
+"""The interface strings, French first, and the choice of language for a request.
+
+One flat dict per language, shared by the templates and (as a JSON blob) by the page scripts, so that a
+string is translated in one place. French is the default: the company speaks French; English is offered
+with `?lang=en`, a remembered cookie, or the browser's Accept-Language.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGUAGES: Final = ("fr", "en")
+DEFAULT_LANGUAGE: Final = "fr"
+LANG_COOKIE: Final = "sourcier_lang"
+
+STRINGS: Final[dict[str, dict[str, str]]] = {
+    "fr": {
+        "app_name": "sourcier",
+        "tagline": "Les réponses de vos documents, avec leurs sources.",
+        "skip_to_content": "Aller au contenu",
+        "language": "Langue",
+        "other_language": "English",
+        "other_language_code": "en",
+        # login
+        "login_title": "Connexion",
+        "username": "Identifiant",
+        "password": "Mot de passe",
+        "sign_in": "Se connecter",
+        "sign_out": "Se déconnecter",
+        "signing_in": "Connexion…",
+        "login_failed": "Identifiant ou mot de passe incorrect.",
+        "login_rate_limited": "Trop de tentatives. Réessayez dans quelques minutes.",
+        # chat
+        "chat_title": "Questions",
+        "history": "Historique",
+        "new_conversation": "Nouvelle conversation",
+        "no_conversations": "Aucune conversation pour l'instant.",
+        "delete": "Supprimer",
+        "delete_conversation_confirm": "Supprimer cette conversation ?",
+        "question_label": "Votre question",
+        "question_placeholder": "Ex. : Combien de jours de télétravail par semaine ?",
+        "ask": "Demander",
+        "mode": "Chercher dans",
+        "mode_auto": "Automatique",
+        "mode_documents": "Documents",
+        "mode_warehouse": "Entrepôt de données",
+        "thinking": "Recherche en cours…",
+        "sources": "Sources",
+        "thumbs_up": "Réponse utile",
+        "thumbs_down": "Réponse inutile",
+        "feedback_comment": "Commentaire (facultatif)",
+        "send": "Envoyer",
+        "cancel": "Annuler",
+        "feedback_thanks": "Merci pour votre avis.",
+        "regenerate": "Régénérer",
+        "copy": "Copier",
+        "copied": "Copié.",
+        "sql_query": "Requête SQL",
+        "result_table": "Résultat",
+        "passage": "Passage",
+        "close": "Fermer",
+        "page": "page",
+        "section": "Section",
+        "open_original": "Ouvrir le document original",
+        "error": "Erreur",
+        "network_error": "Le serveur ne répond pas.",
+        "not_found": "Introuvable.",
+        "welcome": "Posez une question : la réponse cite les documents dont elle vient.",
+        "you": "Vous",
+        "assistant": "sourcier",
+        "admin_link": "Administration",
+        "chat_link": "Questions",
+        # admin
+        "admin_title": "Administration",
+        "admins_only": "Cette page est réservée aux administrateurs.",
+        "overview": "Vue d'ensemble",
+        "documents": "Documents",
+        "passages": "Passages",
+        "failed_files": "Fichiers en échec",
+        "questions_per_day": "Questions par jour",
+        "day": "Jour",
+        "count": "Nombre",
+        "thumbs_ratio": "Avis positifs",
+        "no_feedback": "aucun avis",
+        "sources_title": "Sources",
+        "source_name": "Nom",
+        "source_kind": "Type",
+        "source_location": "Dossier",
+        "source_every": "Fréquence",
+        "source_every_help": "Ex. : 15m, 1h, 1d ; vide pour une synchronisation manuelle.",
+        "source_read": "Lecteurs",
+        "source_read_help": "Séparés par des virgules : everyone, group:rh, user:alice.",
+        "status": "État",
+        "last_run": "Dernière synchronisation",
+        "progress": "Progression",
+        "errors": "Erreurs",
+        "sync_now": "Synchroniser maintenant",
+        "add_folder_source": "Ajouter un dossier",
+        "add": "Ajouter",
+        "no_sources": "Aucune source.",
+        "never": "jamais",
+        "running": "en cours",
+        "succeeded": "terminée",
+        "failed": "en échec",
+        "queued": "en attente",
+        "users": "Utilisateurs",
+        "user_name": "Identifiant",
+        "is_admin": "Administrateur",
+        "disabled": "Désactivé",
+        "groups": "Groupes",
+        "disable": "Désactiver",
+        "enable": "Réactiver",
+        "add_user": "Ajouter un utilisateur",
+        "group_name": "Groupe",
+        "members": "Membres",
+        "add_group": "Ajouter un groupe",
+        "add_member": "Ajouter un membre",
+        "remove": "Retirer",
+        "yes": "oui",
+        "no": "non",
+        "saved": "Enregistré.",
+        "refresh": "Actualiser",
+    },
+    "en": {
+        "app_name": "sourcier",
+        "tagline": "Answers from your documents, with their sources.",
+        "skip_to_content": "Skip to content",
+        "language": "Language",
+        "other_language": "Français",
+        "other_language_code": "fr",
+        "login_title": "Sign in",
+        "username": "User name",
+        "password": "Password",
+        "sign_in": "Sign in",
+        "sign_out": "Sign out",
+        "signing_in": "Signing in…",
+        "login_failed": "Wrong user name or password.",
+        "login_rate_limited": "Too many attempts. Try again in a few minutes.",
+        "chat_title": "Questions",
+        "history": "History",
+        "new_conversation": "New conversation",
+        "no_conversations": "No conversations yet.",
+        "delete": "Delete",
+        "delete_conversation_confirm": "Delete this conversation?",
+        "question_label": "Your question",
+        "question_placeholder": "E.g.: How many remote work days per week?",
+        "ask": "Ask",
+        "mode": "Search in",
+        "mode_auto": "Automatic",
+        "mode_documents": "Documents",
+        "mode_warehouse": "Data warehouse",
+        "thinking": "Searching…",
+        "sources": "Sources",
+        "thumbs_up": "Helpful answer",
+        "thumbs_down": "Unhelpful answer",
+        "feedback_comment": "Comment (optional)",
+        "send": "Send",
+        "cancel": "Cancel",
+        "feedback_thanks": "Thank you for your feedback.",
+        "regenerate": "Regenerate",
+        "copy": "Copy",
+        "copied": "Copied.",
+        "sql_query": "SQL query",
+        "result_table": "Result",
+        "passage": "Passage",
+        "close": "Close",
+        "page": "page",
+        "section": "Section",
+        "open_original": "Open the original document",
+        "error": "Error",
+        "network_error": "The server does not answer.",
+        "not_found": "Not found.",
+        "welcome": "Ask a question: the answer cites the documents it comes from.",
+        "you": "You",
+        "assistant": "sourcier",
+        "admin_link": "Administration",
+        "chat_link": "Questions",
+        "admin_title": "Administration",
+        "admins_only": "This page is for administrators only.",
+        "overview": "Overview",
+        "documents": "Documents",
+        "passages": "Passages",
+        "failed_files": "Failed files",
+        "questions_per_day": "Questions per day",
+        "day": "Day",
+        "count": "Count",
+        "thumbs_ratio": "Positive feedback",
+        "no_feedback": "no feedback",
+        "sources_title": "Sources",
+        "source_name": "Name",
+        "source_kind": "Kind",
+        "source_location": "Folder",
+        "source_every": "Every",
+        "source_every_help": "E.g.: 15m, 1h, 1d; empty for manual syncs only.",
+        "source_read": "Readers",
+        "source_read_help": "Comma separated: everyone, group:hr, user:alice.",
+        "status": "Status",
+        "last_run": "Last sync",
+        "progress": "Progress",
+        "errors": "Errors",
+        "sync_now": "Sync now",
+        "add_folder_source": "Add a folder",
+        "add": "Add",
+        "no_sources": "No sources.",
+        "never": "never",
+        "running": "running",
+        "succeeded": "finished",
+        "failed": "failed",
+        "queued": "queued",
+        "users": "Users",
+        "user_name": "User name",
+        "is_admin": "Administrator",
+        "disabled": "Disabled",
+        "groups": "Groups",
+        "disable": "Disable",
+        "enable": "Enable",
+        "add_user": "Add a user",
+        "group_name": "Group",
+        "members": "Members",
+        "add_group": "Add a group",
+        "add_member": "Add a member",
+        "remove": "Remove",
+        "yes": "yes",
+        "no": "no",
+        "saved": "Saved.",
+        "refresh": "Refresh",
+    },
+}
+
+
+def choose_language(query_lang: str | None, cookie_lang: str | None, accept_language: str | None) -> str:
+    """The interface language: explicit `?lang=`, then the remembered choice, then the browser, then French.
+
+    Accept-Language is read in the browser's order of preference (q-values honoured); an unknown or
+    malformed value falls through to the default rather than failing the page.
+    """
+    for explicit in (query_lang, cookie_lang):
+        if explicit and explicit.lower() in LANGUAGES:
+            return explicit.lower()
+    return _from_accept_language(accept_language or "")
+
+
+def _from_accept_language(header: str) -> str:
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate(header.split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else DEFAULT_LANGUAGE

@@ -1,0 +1,94 @@
+"""The three pages (chat, sign-in, admin) and their static files.
+
+The pages are shells: they carry the interface strings and no data. Everything shown comes from the JSON
+API, called by the page scripts with the session cookie, so the API alone decides who may see what. A
+visitor without a session cookie is sent to the sign-in page; a stale cookie is caught by the first API
+call (401), which sends the page there too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Cookie, Header, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from sourcier.web._i18n import LANG_COOKIE, STRINGS, choose_language
+
+SESSION_COOKIE: Final = "sourcier_session"
+_HERE = Path(__file__).parent
+_templates = Jinja2Templates(directory=_HERE / "templates")
+
+router = APIRouter(tags=["web"], include_in_schema=False)
+router.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+
+LangQuery = Annotated[str | None, Query(alias="lang", max_length=8)]
+LangCookie = Annotated[str | None, Cookie(alias=LANG_COOKIE)]
+SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
+AcceptLanguage = Annotated[str | None, Header(alias="accept-language")]
+
+
+def _render(request: Request, template: str, lang: str, *, remember: bool, **extra: object) -> Response:
+    strings = STRINGS[lang]
+    response = _templates.TemplateResponse(request, template, {"lang": lang, "t": strings, "i18n": strings, **extra})
+    response.headers["Cache-Control"] = "no-store"
+    if remember:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+def _to_login(next_path: str) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={next_path}", status_code=303)
+
+
+def _safe_next(next_path: str | None) -> str:
+    """Only a local path may follow sign-in: an absolute or protocol-relative URL would be an open redirect."""
+    if next_path and next_path.startswith("/") and not next_path.startswith(("//", "/\\")):
+        return next_path
+    return "/"
+
+
+@router.get("/", response_class=HTMLResponse)
+def chat_page(
+    request: Request,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+    session: SessionCookie = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    """The chat: question box, streamed answer, citations, history."""
+    if not session:
+        return _to_login("/")
+    chosen = choose_language(lang, lang_cookie, accept_language)
+    return _render(request, "chat.html", chosen, remember=lang is not None, page="chat")
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(
+    request: Request,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+    session: SessionCookie = None,
+    accept_language: AcceptLanguage = None,
+) -> Response:
+    """Sources and their syncs, users and groups, the overview (the API answers 403 to non-admins)."""
+    if not session:
+        return _to_login("/admin")
+    chosen = choose_language(lang, lang_cookie, accept_language)
+    return _render(request, "admin.html", chosen, remember=lang is not None, page="admin")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request,
+    lang: LangQuery = None,
+    lang_cookie: LangCookie = None,
+    accept_language: AcceptLanguage = None,
+    next_path: Annotated[str | None, Query(alias="next")] = None,
+) -> Response:
+    """The sign-in form; it posts to the API with fetch and then goes to `next` (a local path only)."""
+    chosen = choose_language(lang, lang_cookie, accept_language)
+    return _render(request, "login.html", chosen, remember=lang is not None, page="login", next=_safe_next(next_path))

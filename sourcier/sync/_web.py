@@ -178,7 +178,8 @@ class WebConnector:
         try:
             self._load_robots()
         except _PageError as exc:
-            yield ListingProblem(f"{self._origin}/robots.txt", f"robots.txt could not be read: {exc}")
+            # Against the start URL: the engine then keeps every page under it instead of deleting them.
+            yield ListingProblem(self.start_url, f"robots.txt of {self._origin} could not be read: {exc}")
             return
         if self.discovery in ("auto", "sitemap"):
             found, problems = self._sitemap_urls(deadline)
@@ -328,13 +329,13 @@ class WebConnector:
                 continue
             except _PageError as exc:
                 if declared:  # a sitemap the site announces but cannot serve is worth telling
-                    problems.append(ListingProblem(url, f"sitemap could not be read: {exc}"))
+                    problems.append(ListingProblem(self.start_url, f"sitemap {url} could not be read: {exc}"))
                 continue
             assert page is not None
             try:
                 root = ElementTree.fromstring(page.body.read_bytes())
             except ElementTree.ParseError as exc:
-                problems.append(ListingProblem(url, f"sitemap is not valid XML ({exc})"))
+                problems.append(ListingProblem(self.start_url, f"sitemap {url} is not valid XML ({exc})"))
                 continue
             finally:
                 page.body.unlink(missing_ok=True)

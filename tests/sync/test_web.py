@@ -5,12 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from psycopg import Connection
 
+from sourcier.config import Settings
 from sourcier.errors import ConfigError
+from sourcier.retrieve import HybridRetriever, SearchParams
+from sourcier.store import sources
 from sourcier.sync._connector import FetchFailed, ItemRef, ListingProblem, NotModified
+from sourcier.sync._engine import SyncEngine
 from sourcier.sync._web import WebConnector, normalise_url
+from tests.conftest import FakeEmbedder
 from tests.sync._http import Route, Site, serve
 
 LM = "Wed, 21 Oct 2026 07:28:00 GMT"
@@ -214,3 +221,41 @@ def test_configuration_is_validated_without_io() -> None:
                 {"start_url": "https://x/", "read_timeout_s": 0}):  # fmt: skip
         with pytest.raises(ConfigError):
             WebConnector(**bad)  # type: ignore[arg-type]
+
+
+def test_web_source_end_to_end_sync_acl_change_and_delete(
+    site: Site, conn: Connection[Any], settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    """A web source synced by the engine: searchable by its readers only; an edit redoes one page; a 404 leaves."""
+    site.routes["/docs/"] = Route(body=_html("alpha", "beta", "gamma", text="Sommaire"), etag='"index1"')
+    texts = {"alpha": "Le projet Albatros démarre en mars.", "beta": "La cantine ferme le vendredi.",
+             "gamma": "Le parking Zéphyr est réservé aux visiteurs."}  # fmt: skip
+    for name, text in texts.items():
+        site.routes[f"/docs/{name}"] = Route(body=_html(text=text), etag=f'"{name}1"')
+    sources.add_source(conn, name="intranet", kind="web", location=site.url + "/docs/", every_s=3600,
+                       read=["group:staff"], settings={"delay_s": 0})  # fmt: skip
+    engine = SyncEngine(settings=settings, embedder=fake_embedder)
+    staff, outsider = ["everyone", "user:bob", "group:staff"], ["everyone", "user:eve"]
+
+    def search(who: list[str], q: str) -> list[str]:
+        retriever = HybridRetriever(embedder=fake_embedder, params=SearchParams(k=5, candidates=20))
+        return [h.path for h in retriever.run(conn, q, principals=who).hits]
+
+    first = engine.run(conn, "intranet")
+    assert sorted(first.ingested) == sorted(f"{site.url}/docs/{p}" for p in ("", "alpha", "beta", "gamma"))
+    assert first.failed == []
+    assert f"{site.url}/docs/alpha" in search(staff, "projet Albatros")
+    assert search(outsider, "projet Albatros") == [] and search(outsider, "cantine vendredi") == []
+
+    site.routes["/docs/beta"] = Route(body=_html(text="La cantine ferme le jeudi désormais."), etag='"beta2"')
+    second = engine.run(conn, "intranet")
+    assert second.ingested == [f"{site.url}/docs/beta"]
+    assert second.unread == 3 and second.deleted == []
+    assert site.hits("/docs/beta") == 2  # listing's download was reused by fetch: once per run
+
+    del site.routes["/docs/gamma"]
+    site.routes["/docs/"] = Route(body=_html("alpha", "beta", text="Sommaire"), etag='"index2"')
+    third = engine.run(conn, "intranet")
+    assert len(third.deleted) == 1 and third.deleted[0].endswith("/docs/gamma")
+    assert f"{site.url}/docs/gamma" not in search(staff, "parking Zéphyr visiteurs")
+    assert f"{site.url}/docs/alpha" in search(staff, "projet Albatros")

@@ -1,0 +1,111 @@
+"""Administration (admins only, 403 for everyone else): overview, users and groups, sources and their syncs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from argon2 import PasswordHasher
+from fastapi import APIRouter, Depends, Path
+
+from sourcier.api._deps import Conn, current_admin
+from sourcier.api._schemas import (
+    AdminUserIn,
+    AdminUserOut,
+    AdminUserPatch,
+    DayCount,
+    GroupIn,
+    GroupOut,
+    Ok,
+    OverviewOut,
+)
+from sourcier.errors import NotFound
+from sourcier.store import documents as doc_store
+from sourcier.store import feedback, traces, users
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(current_admin)])
+
+NamePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$")]
+
+
+@router.get("/overview", response_model=OverviewOut)
+def overview(conn: Conn) -> OverviewOut:
+    counts = doc_store.counts(conn)
+    up, down = feedback.totals(conn)
+    days = [DayCount(day=d, count=n) for d, n in traces.questions_per_day(conn)]
+    return OverviewOut(
+        documents=counts.documents,
+        chunks=counts.chunks,
+        failed=counts.failed,
+        questions_per_day=days,
+        thumbs_up=up,
+        thumbs_down=down,
+    )
+
+
+def _user_out(u: users.UserRow) -> AdminUserOut:
+    return AdminUserOut(
+        name=u.name, display_name=u.display_name, is_admin=u.is_admin, disabled=u.disabled, groups=list(u.groups)
+    )
+
+
+@router.get("/users", response_model=list[AdminUserOut])
+def list_users(conn: Conn) -> list[AdminUserOut]:
+    return [_user_out(u) for u in users.list_users(conn)]
+
+
+@router.post("/users", response_model=AdminUserOut, status_code=201)
+def create_user(body: AdminUserIn, conn: Conn) -> AdminUserOut:
+    users.create_user(conn, body.name, password=body.password, is_admin=body.is_admin, display_name=body.display_name)
+    return next(_user_out(u) for u in users.list_users(conn) if u.name == body.name)
+
+
+_SET_ADMIN = "UPDATE users SET is_admin = %(admin)s WHERE name = %(name)s"
+_SET_PASSWORD = "UPDATE users SET password_hash = %(hash)s WHERE name = %(name)s"
+
+
+@router.patch("/users/{name}", response_model=AdminUserOut)
+def update_user(name: NamePath, body: AdminUserPatch, conn: Conn) -> AdminUserOut:
+    found = [u for u in users.list_users(conn) if u.name == name]
+    if not found:
+        raise NotFound(f"No user named {name!r}.")
+    with conn.transaction():
+        if body.disabled is not None:
+            users.set_disabled(conn, name, body.disabled)
+            if body.disabled:
+                users.revoke_tokens(conn, name)
+                conn.execute("DELETE FROM web_sessions s USING users u WHERE u.id = s.user_id AND u.name = %s", (name,))
+        if body.is_admin is not None:
+            conn.execute(_SET_ADMIN, {"admin": body.is_admin, "name": name})
+        if body.password is not None:
+            conn.execute(_SET_PASSWORD, {"hash": PasswordHasher().hash(body.password), "name": name})
+    return next(_user_out(u) for u in users.list_users(conn) if u.name == name)
+
+
+_GROUPS = """
+SELECT g.name, coalesce(array_agg(u.name ORDER BY u.name) FILTER (WHERE u.name IS NOT NULL), '{}')
+FROM groups g LEFT JOIN group_members m ON m.group_id = g.id LEFT JOIN users u ON u.id = m.user_id
+GROUP BY g.id ORDER BY g.name
+"""
+
+
+@router.get("/groups", response_model=list[GroupOut])
+def list_groups(conn: Conn) -> list[GroupOut]:
+    return [GroupOut(name=r[0], members=list(r[1])) for r in conn.execute(_GROUPS)]
+
+
+@router.post("/groups", response_model=GroupOut, status_code=201)
+def create_group(body: GroupIn, conn: Conn) -> GroupOut:
+    users.create_group(conn, body.name)
+    return GroupOut(name=body.name, members=[])
+
+
+@router.post("/groups/{name}/members/{user}", response_model=Ok)
+def add_member(name: NamePath, user: NamePath, conn: Conn) -> Ok:
+    users.add_member(conn, name, user)
+    return Ok()
+
+
+@router.delete("/groups/{name}/members/{user}", response_model=Ok)
+def remove_member(name: NamePath, user: NamePath, conn: Conn) -> Ok:
+    users.remove_member(conn, name, user)
+    return Ok()

@@ -1,0 +1,95 @@
+"""Ask (server-sent events or JSON), search, regenerate and feedback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from psycopg import Connection
+
+from sourcier.api._deps import Conn, CurrentUser, IdPath
+from sourcier.api._schemas import AnswerOut, AskIn, AskMode, FeedbackIn, Ok, RegenerateIn, SearchIn, SearchOut
+from sourcier.api._service import Answering, Event, passage_out
+from sourcier.errors import NotFound, SourcierError
+from sourcier.store import conversations, feedback
+from sourcier.types import Identity
+
+router = APIRouter(prefix="/api/v1", tags=["ask"])
+
+_SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+def answering(request: Request) -> Answering:
+    svc: Answering = request.app.state.answering
+    return svc
+
+
+def _sse(event: Event) -> bytes:
+    return f"event: {event.name}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n".encode()
+
+
+def _respond(events: Iterator[Event], stream: bool) -> StreamingResponse | AnswerOut:
+    if not stream:
+        for e in events:
+            if e.answer is not None:
+                return e.answer
+        raise SourcierError("No answer was produced.")
+    first = next(events)  # errors before the first event (a foreign conversation) are plain JSON errors
+
+    def body() -> Iterator[bytes]:
+        yield _sse(first)
+        try:
+            for e in events:
+                yield _sse(e)
+        except SourcierError as exc:
+            yield _sse(Event("error", {"message": exc.message}))
+
+    return StreamingResponse(body(), media_type="text/event-stream", headers=_SSE_HEADERS)
+
+
+@router.post("/ask", response_model=AnswerOut, responses={200: {"content": {"text/event-stream": {}}}})
+def ask(body: AskIn, request: Request, who: CurrentUser, conn: Conn) -> Any:
+    """Stream (default): `retrieval`, `token`*, `citations`, `done` events; else the AnswerOut as JSON."""
+    events = answering(request).ask(conn, who, body.question, conversation_id=body.conversation_id, mode=body.mode)
+    return _respond(events, body.stream)
+
+
+@router.post("/search", response_model=SearchOut)
+def search(body: SearchIn, request: Request, who: CurrentUser, conn: Conn) -> SearchOut:
+    hits = answering(request).search(conn, who, body.query, k=body.k, mode=body.mode)
+    return SearchOut(passages=[passage_out(h) for h in hits])
+
+
+def _owned_answer(conn: Connection[Any], who: Identity, answer_id: int) -> conversations.AnswerRow:
+    row = conversations.answer(conn, who.name, answer_id)
+    if row is None:
+        raise NotFound("No such answer.")
+    return row
+
+
+@router.post("/answers/{answer_id}/feedback", response_model=Ok, tags=["feedback"])
+def give_feedback(answer_id: IdPath, body: FeedbackIn, who: CurrentUser, conn: Conn) -> Ok:
+    if not feedback.set_feedback(conn, who.name, answer_id, body.rating, body.comment):
+        raise NotFound("No such answer.")
+    return Ok()
+
+
+@router.post(
+    "/answers/{answer_id}/regenerate",
+    response_model=AnswerOut,
+    responses={200: {"content": {"text/event-stream": {}}}},
+    tags=["feedback"],
+)
+def regenerate(
+    answer_id: IdPath, request: Request, who: CurrentUser, conn: Conn, body: RegenerateIn | None = None
+) -> Any:
+    """A new answer to the same question in the same conversation; the earlier one is kept."""
+    old = _owned_answer(conn, who, answer_id)
+    mode: AskMode = "warehouse" if old.sql else "documents"
+    events = answering(request).ask(
+        conn, who, old.question, conversation_id=old.conversation_id, mode=mode, regenerated_from=old.id
+    )
+    return _respond(events, body.stream if body is not None else True)

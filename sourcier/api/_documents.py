@@ -1,0 +1,88 @@
+"""Documents and passages by id, and the original file, through the caller's access filter.
+
+An id the caller may not read answers exactly as an id that does not exist: same status, same body.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from sourcier.api._deps import Conn, CurrentUser, IdPath
+from sourcier.api._schemas import DocumentOut, PassageDetailOut
+from sourcier.errors import NotFound
+from sourcier.store import reading
+
+router = APIRouter(prefix="/api/v1", tags=["documents"])
+
+_NO_DOCUMENT = "No such document."
+_NO_PASSAGE = "No such passage."
+
+
+def _document_out(d: reading.DocumentView) -> DocumentOut:
+    return DocumentOut(
+        document_id=d.document_id,
+        title=d.title,
+        path=d.path,
+        mime_type=d.mime_type,
+        page_count=d.page_count,
+        modified_at=d.modified_at,
+        source=d.source,
+    )
+
+
+@router.get("/documents/{document_id}", response_model=DocumentOut)
+def get_document(document_id: IdPath, who: CurrentUser, conn: Conn) -> DocumentOut:
+    d = reading.document(conn, document_id, who.principals)
+    if d is None:
+        raise NotFound(_NO_DOCUMENT)
+    return _document_out(d)
+
+
+def _original(d: reading.DocumentView) -> Path | None:
+    """The file on disk for a filesystem source, only if it lies inside the source's folder."""
+    if d.source_kind != "filesystem":
+        return None
+    root = Path(d.source_location).resolve()
+    for candidate in (Path(d.path), root / d.path):
+        try:
+            p = candidate.resolve()
+        except OSError:
+            continue
+        if p.is_file() and p.is_relative_to(root):
+            return p
+    return None
+
+
+@router.get("/documents/{document_id}/file", response_class=FileResponse)
+def get_document_file(document_id: IdPath, who: CurrentUser, conn: Conn) -> FileResponse:
+    d = reading.document(conn, document_id, who.principals)
+    path = _original(d) if d is not None else None
+    if d is None or path is None:
+        raise NotFound(_NO_DOCUMENT)
+    return FileResponse(path, media_type=d.mime_type or "application/octet-stream", filename=path.name)
+
+
+@router.get("/passages/{passage_id}", response_model=PassageDetailOut)
+def get_passage(passage_id: IdPath, who: CurrentUser, conn: Conn) -> PassageDetailOut:
+    p = reading.passage(conn, passage_id, who.principals)
+    d = reading.document(conn, p.document_id, who.principals) if p is not None else None
+    if p is None or d is None:
+        raise NotFound(_NO_PASSAGE)
+    prefix = f"{p.title} > "
+    section = p.heading[len(prefix) :] if p.heading.startswith(prefix) else ("" if p.heading == p.title else p.heading)
+    return PassageDetailOut(
+        passage_id=p.passage_id,
+        document_id=p.document_id,
+        title=p.title,
+        section=section,
+        path=p.path,
+        page=p.page,
+        text=p.text,
+        score=None,
+        char_start=p.char_start,
+        char_end=p.char_end,
+        document=_document_out(d),
+    )

@@ -1,0 +1,297 @@
+"""What the routes and the OpenAI-compatible endpoint share: one question in, a stream of events out.
+
+`Answering.ask()` yields `Event`s in the order the contract gives (retrieval, token*, citations, done);
+the last one carries the stored `AnswerOut`. It is a plain synchronous generator: FastAPI runs it in
+its threadpool, so the blocking work (embedding, PostgreSQL, the model) never holds the event loop.
+Identity comes in as an argument, from the auth dependency only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from psycopg import Connection
+
+from sourcier import sql as warehouse_sql
+from sourcier.answer import CitationChecker, ExtractiveAnswerer, GeneratedAnswerer, QuestionRewriter
+from sourcier.api._schemas import AnswerOut, AskMode, CitationOut, PassageOut, TableOut
+from sourcier.config import Settings
+from sourcier.embed import Embedder
+from sourcier.errors import NotFound, SourcierError
+from sourcier.llm import ChatModel
+from sourcier.retrieve import HybridRetriever, search_params
+from sourcier.store import conversations, traces
+from sourcier.types import Answer, Hit, Identity, Turn
+
+log = logging.getLogger(__name__)
+
+EventName = Literal["retrieval", "token", "citations", "done", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    name: EventName
+    data: dict[str, Any]
+    answer: AnswerOut | None = None  # on "done"
+
+
+def passage_out(hit: Hit) -> PassageOut:
+    return PassageOut(
+        passage_id=hit.chunk_id,
+        document_id=hit.document_id,
+        title=hit.title,
+        section=hit.section,
+        path=hit.path,
+        page=hit.page,
+        text=hit.text,
+        score=hit.score,
+        char_start=hit.char_start,
+        char_end=hit.char_end,
+    )
+
+
+def _citations(answer: Answer) -> list[CitationOut]:
+    return [
+        CitationOut(
+            number=c.number,
+            passage_id=c.hit.chunk_id,
+            document_id=c.hit.document_id,
+            title=c.hit.title,
+            section=c.hit.section,
+            path=c.hit.path,
+            page=c.hit.page,
+            highlights=[(s, e) for s, e in c.highlights],
+        )
+        for c in answer.citations
+    ]
+
+
+def answer_out(row: conversations.AnswerRow) -> AnswerOut:
+    table = TableOut(**row.result_table) if row.result_table else None
+    return AnswerOut(
+        answer_id=row.id,
+        conversation_id=row.conversation_id,
+        question=row.question,
+        language=row.language,
+        text=row.text,
+        found=row.found,
+        citations=[CitationOut(**c) for c in row.citations],
+        model=row.model,
+        prompt_version=row.prompt_version,
+        citation_validity=row.citation_validity,
+        notice=row.notice,
+        sql=row.sql,
+        table=table,
+    )
+
+
+class Answering:
+    """Retrieval, rewriting, answering and the warehouse path, composed once per application."""
+
+    def __init__(self, *, settings: Settings, embedder: Embedder, model: ChatModel | None = None) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._model = model
+        self._retriever = HybridRetriever(embedder=embedder, params=search_params(settings))
+        self._rewriter = QuestionRewriter(model=model)
+        self._extractive = ExtractiveAnswerer()
+        self._generated = (
+            GeneratedAnswerer(model=model, checker=CitationChecker(embedder=embedder)) if model is not None else None
+        )
+
+    def search(
+        self, conn: Connection[Any], who: Identity, query: str, *, k: int, mode: Literal["hybrid", "fulltext", "vector"]
+    ) -> list[Hit]:
+        retriever = HybridRetriever(embedder=self._embedder, params=search_params(self._settings), mode=mode)
+        return retriever.run(conn, query, principals=who.principals, k=k).hits
+
+    def ask(
+        self,
+        conn: Connection[Any],
+        who: Identity,
+        question: str,
+        *,
+        conversation_id: int | None = None,
+        mode: AskMode = "auto",
+        regenerated_from: int | None = None,
+        store: bool = True,
+    ) -> Iterator[Event]:
+        """Events for one question; the conversation (when given) must be the caller's, else NotFound."""
+        t0 = time.perf_counter()
+        history: list[Turn] = []
+        if conversation_id is not None:
+            if not conversations.owned(conn, who.name, conversation_id):
+                raise NotFound("No such conversation.")
+            history = [
+                Turn(a.question, a.text)
+                for a in conversations.answers(conn, who.name, conversation_id)
+                if a.regenerated_from is None
+            ]
+        route = self._route(conn, question, mode)
+        if route == "warehouse":
+            yield from self._ask_warehouse(conn, who, question, conversation_id, t0, store, regenerated_from)
+            return
+        t_rw = time.perf_counter()
+        rewrite = self._rewriter.run(question, history, language="fr")
+        rewrite_ms = (time.perf_counter() - t_rw) * 1e3
+        result = self._retriever.run(conn, rewrite.standalone, principals=who.principals)
+        yield Event("retrieval", {"passages": [passage_out(h).model_dump() for h in result.hits]})
+        first_token_ms: float | None = None
+        if self._generated is None:
+            answer = self._extractive.run(question, result.hits, language=result.language)
+        else:
+            stream = self._generated.stream(question, result.hits, language=result.language)
+            for delta in stream:
+                if first_token_ms is None:
+                    first_token_ms = (time.perf_counter() - t0) * 1e3
+                yield Event("token", {"text": delta.text, "restart": delta.restart})
+            answer = stream.result
+        cites = _citations(answer)
+        yield Event("citations", {"citations": [c.model_dump() for c in cites]})
+        out = AnswerOut(
+            answer_id=None,
+            conversation_id=conversation_id,
+            question=question,
+            language=answer.language,
+            text=answer.text,
+            found=answer.found,
+            citations=cites,
+            model=answer.model,
+            prompt_version=answer.prompt_version,
+            citation_validity=answer.citation_validity,
+            notice=answer.notice,
+            sql=None,
+            table=None,
+        )
+        if store:
+            out = self._store(conn, who, out, regenerated_from)
+        total_ms = (time.perf_counter() - t0) * 1e3
+        traces.record(
+            conn,
+            who.name,
+            traces.Trace(
+                question=question,
+                mode="documents",
+                chunk_ids=[c.passage_id for c in cites] or [h.chunk_id for h in result.hits],
+                total_ms=total_ms,
+                answer_id=out.answer_id,
+                prompt_version=answer.prompt_version,
+                model=answer.model,
+                rewrite_ms=rewrite_ms,
+                embed_ms=result.embed_ms,
+                retrieve_ms=result.db_ms,
+                first_token_ms=first_token_ms,
+            ),
+        )
+        yield Event("done", out.model_dump(mode="json"), answer=out)
+
+    def _route(self, conn: Connection[Any], question: str, mode: AskMode) -> str:
+        if mode == "documents":
+            return "documents"
+        try:
+            reachable = warehouse_sql.warehouse_reachable(self._settings, conn)
+            if mode == "warehouse" and not reachable:
+                raise NotFound("No warehouse is configured.")
+            catalogue = warehouse_sql.catalogue_from(self._settings)
+            chosen = warehouse_sql.choose_route(question, catalogue, reachable=reachable, force=mode)
+        except NotFound:
+            raise
+        except SourcierError as exc:
+            log.warning("routing failed (%s); answering from documents", exc)
+            return "documents"
+        return "warehouse" if chosen == "warehouse" else "documents"
+
+    def _ask_warehouse(
+        self,
+        conn: Connection[Any],
+        who: Identity,
+        question: str,
+        conversation_id: int | None,
+        t0: float,
+        store: bool,
+        regenerated_from: int | None,
+    ) -> Iterator[Event]:
+        s = self._settings
+        catalogue = warehouse_sql.catalogue_from(s)
+        yield Event("retrieval", {"passages": []})
+        with warehouse_sql.warehouse(s) as conninfo:
+            answerer = warehouse_sql.WarehouseAnswerer(
+                conninfo=conninfo,
+                catalogue=catalogue,
+                generator=warehouse_sql.TemplateSqlGenerator(),
+                validator=warehouse_sql.SqlValidator(catalogue=catalogue, max_rows=s.sql_max_rows),
+                executor=warehouse_sql.SqlExecutor(
+                    max_rows=s.sql_max_rows, max_bytes=s.sql_max_bytes, timeout_ms=s.sql_timeout_ms
+                ),
+            )
+            sa = answerer.run(question, list(who.principals))
+        table = None
+        if sa.result is not None:
+            table = TableOut(columns=list(sa.result.columns), rows=[[_cell(v) for v in r] for r in sa.result.rows])
+        yield Event("citations", {"citations": []})
+        out = AnswerOut(
+            answer_id=None,
+            conversation_id=conversation_id,
+            question=question,
+            language=sa.language,
+            text=sa.text,
+            found=sa.found,
+            citations=[],
+            model=None,
+            prompt_version=None,
+            citation_validity=None,
+            notice=sa.notice,
+            sql=sa.sql,
+            table=table,
+        )
+        if store:
+            out = self._store(conn, who, out, regenerated_from)
+        traces.record(
+            conn,
+            who.name,
+            traces.Trace(
+                question=question,
+                mode="warehouse",
+                chunk_ids=[],
+                total_ms=(time.perf_counter() - t0) * 1e3,
+                answer_id=out.answer_id,
+                sql=sa.sql,
+            ),
+        )
+        yield Event("done", out.model_dump(mode="json"), answer=out)
+
+    def _store(self, conn: Connection[Any], who: Identity, out: AnswerOut, regenerated_from: int | None) -> AnswerOut:
+        conversation_id = out.conversation_id
+        if conversation_id is None:
+            conversation_id = conversations.create(conn, who.name, out.question)
+        table = out.table.model_dump(mode="json") if out.table is not None else None
+        answer_id = conversations.add_answer(
+            conn,
+            who.name,
+            conversation_id,
+            conversations.NewAnswer(
+                question=out.question,
+                language=out.language,
+                text=out.text,
+                found=out.found,
+                citations=[c.model_dump(mode="json") for c in out.citations],
+                model=out.model,
+                prompt_version=out.prompt_version,
+                citation_validity=out.citation_validity,
+                notice=out.notice,
+                sql=out.sql,
+                result_table=table,
+                regenerated_from=regenerated_from,
+            ),
+        )
+        return out.model_copy(update={"answer_id": answer_id, "conversation_id": conversation_id})
+
+
+def _cell(v: object) -> Any:
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    return str(v)

@@ -1,0 +1,157 @@
+"""Conversations and their answers, always read through their owner (another user's id reads as absent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import Connection
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    id: int
+    title: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    id: int
+    conversation_id: int
+    question: str
+    language: str
+    text: str
+    found: bool
+    citations: list[dict[str, Any]]
+    model: str | None
+    prompt_version: str | None
+    citation_validity: float | None
+    notice: str | None
+    sql: str | None
+    result_table: dict[str, Any] | None
+    regenerated_from: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAnswer:
+    question: str
+    language: str
+    text: str
+    found: bool
+    citations: list[dict[str, Any]]
+    model: str | None = None
+    prompt_version: str | None = None
+    citation_validity: float | None = None
+    notice: str | None = None
+    sql: str | None = None
+    result_table: dict[str, Any] | None = None
+    regenerated_from: int | None = None
+
+
+_CREATE = """
+INSERT INTO conversations (user_id, title) SELECT id, %(title)s FROM users WHERE name = %(user)s RETURNING id
+"""
+
+
+def create(conn: Connection[Any], user: str, title: str) -> int:
+    row = conn.execute(_CREATE, {"user": user, "title": title[:200]}).fetchone()
+    if row is None:
+        raise LookupError(user)
+    return int(row[0])
+
+
+_OWNED = "SELECT c.id FROM conversations c JOIN users u ON u.id = c.user_id WHERE c.id = %(id)s AND u.name = %(user)s"
+
+
+def owned(conn: Connection[Any], user: str, conversation_id: int) -> bool:
+    return conn.execute(_OWNED, {"id": conversation_id, "user": user}).fetchone() is not None
+
+
+_LIST = """
+SELECT c.id, c.title, c.updated_at FROM conversations c JOIN users u ON u.id = c.user_id
+WHERE u.name = %(user)s ORDER BY c.updated_at DESC, c.id DESC LIMIT %(limit)s
+"""
+
+
+def list_for(conn: Connection[Any], user: str, *, limit: int = 100) -> list[ConversationRow]:
+    with conn.cursor(row_factory=class_row(ConversationRow)) as cur:
+        cur.execute(_LIST, {"user": user, "limit": limit})
+        return cur.fetchall()
+
+
+_GET = """
+SELECT c.id, c.title, c.updated_at FROM conversations c JOIN users u ON u.id = c.user_id
+WHERE c.id = %(id)s AND u.name = %(user)s
+"""
+
+
+def get(conn: Connection[Any], user: str, conversation_id: int) -> ConversationRow | None:
+    with conn.cursor(row_factory=class_row(ConversationRow)) as cur:
+        cur.execute(_GET, {"id": conversation_id, "user": user})
+        return cur.fetchone()
+
+
+_ANSWER_COLUMNS = """a.id, a.conversation_id, a.question, a.language, a.text, a.found, a.citations, a.model,
+       a.prompt_version, a.citation_validity, a.notice, a.sql, a.result_table, a.regenerated_from"""
+
+_ANSWERS = f"""
+SELECT {_ANSWER_COLUMNS} FROM answers a JOIN users u ON u.id = a.user_id
+WHERE a.conversation_id = %(id)s AND u.name = %(user)s ORDER BY a.id
+"""
+
+
+def answers(conn: Connection[Any], user: str, conversation_id: int) -> list[AnswerRow]:
+    with conn.cursor(row_factory=class_row(AnswerRow)) as cur:
+        cur.execute(_ANSWERS, {"id": conversation_id, "user": user})
+        return cur.fetchall()
+
+
+_ANSWER = f"""
+SELECT {_ANSWER_COLUMNS} FROM answers a JOIN users u ON u.id = a.user_id
+WHERE a.id = %(id)s AND u.name = %(user)s
+"""
+
+
+def answer(conn: Connection[Any], user: str, answer_id: int) -> AnswerRow | None:
+    with conn.cursor(row_factory=class_row(AnswerRow)) as cur:
+        cur.execute(_ANSWER, {"id": answer_id, "user": user})
+        return cur.fetchone()
+
+
+_ADD = """
+WITH owner AS (
+    SELECT c.id AS conversation_id, u.id AS user_id FROM conversations c JOIN users u ON u.id = c.user_id
+    WHERE c.id = %(conversation)s AND u.name = %(user)s
+), touched AS (
+    UPDATE conversations SET updated_at = now() WHERE id IN (SELECT conversation_id FROM owner)
+)
+INSERT INTO answers (conversation_id, user_id, question, language, text, found, citations, model, prompt_version,
+                     citation_validity, notice, sql, result_table, regenerated_from)
+SELECT conversation_id, user_id, %(question)s, %(language)s, %(text)s, %(found)s, %(citations)s, %(model)s,
+       %(prompt_version)s, %(citation_validity)s, %(notice)s, %(sql)s, %(result_table)s, %(regenerated_from)s
+FROM owner
+RETURNING id
+"""
+
+
+def add_answer(conn: Connection[Any], user: str, conversation_id: int, a: NewAnswer) -> int:
+    values = {f: getattr(a, f) for f in NewAnswer.__dataclass_fields__}
+    values["citations"] = Jsonb(a.citations)
+    values["result_table"] = None if a.result_table is None else Jsonb(a.result_table)
+    row = conn.execute(_ADD, {**values, "conversation": conversation_id, "user": user}).fetchone()
+    if row is None:
+        raise LookupError(conversation_id)
+    return int(row[0])
+
+
+_DELETE = """
+DELETE FROM conversations c USING users u WHERE u.id = c.user_id AND c.id = %(id)s AND u.name = %(user)s
+"""
+
+
+def delete(conn: Connection[Any], user: str, conversation_id: int) -> bool:
+    return conn.execute(_DELETE, {"id": conversation_id, "user": user}).rowcount > 0

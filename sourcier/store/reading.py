@@ -1,0 +1,73 @@
+"""Documents and passages read by id for a caller: filtered on the caller's principals in SQL and under
+row-level security, so that an id they may not read is indistinguishable from one that does not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import Connection
+from psycopg.rows import class_row
+
+from sourcier.store.search import as_reader, checked_principals
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentView:
+    document_id: int
+    title: str
+    path: str
+    uri: str
+    mime_type: str | None
+    page_count: int | None
+    modified_at: datetime | None
+    source: str
+    source_kind: str
+    source_location: str
+
+
+@dataclass(frozen=True, slots=True)
+class PassageView:
+    passage_id: int
+    document_id: int
+    title: str
+    heading: str
+    path: str
+    page: int | None
+    text: str
+    char_start: int
+    char_end: int
+
+
+_DOCUMENT = """
+SELECT d.id AS document_id, coalesce(d.title, '') AS title, d.path, d.uri, d.mime_type, d.page_count, d.modified_at,
+       s.name AS source, s.kind AS source_kind, s.location AS source_location
+FROM documents d JOIN sources s ON s.id = d.source_id
+WHERE d.id = %(id)s AND d.status = 'indexed' AND d.acl && %(principals)s::text[]
+"""
+
+
+def document(conn: Connection[Any], document_id: int, principals: Sequence[str]) -> DocumentView | None:
+    who = checked_principals(principals)
+    with conn.transaction(), conn.cursor(row_factory=class_row(DocumentView)) as cur:
+        as_reader(cur, who)
+        cur.execute(_DOCUMENT, {"id": document_id, "principals": who})
+        return cur.fetchone()
+
+
+_PASSAGE = """
+SELECT c.id AS passage_id, c.document_id, coalesce(d.title, '') AS title, c.heading, d.path, c.page, c.text,
+       c.char_start, c.char_end
+FROM chunks c JOIN documents d ON d.id = c.document_id
+WHERE c.id = %(id)s AND c.acl && %(principals)s::text[] AND d.acl && %(principals)s::text[]
+"""
+
+
+def passage(conn: Connection[Any], passage_id: int, principals: Sequence[str]) -> PassageView | None:
+    who = checked_principals(principals)
+    with conn.transaction(), conn.cursor(row_factory=class_row(PassageView)) as cur:
+        as_reader(cur, who)
+        cur.execute(_PASSAGE, {"id": passage_id, "principals": who})
+        return cur.fetchone()

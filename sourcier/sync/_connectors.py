@@ -22,11 +22,12 @@ def _filesystem(location: str, settings: Settings, source_settings: Mapping[str,
 def _web(location: str, settings: Settings, source_settings: Mapping[str, Any]) -> Connector:
     from sourcier.sync._web import WebConnector  # imported only when a web source is synced
 
-    options = {k: v for k, v in source_settings.items() if k in _WEB_OPTIONS}
+    options = {"max_bytes": settings.max_file_bytes, **{k: v for k, v in source_settings.items() if k in _WEB_OPTIONS}}
     return WebConnector(start_url=location, read=source_settings.get("read"), **options)
 
 
-_WEB_OPTIONS = frozenset({"discovery", "max_pages", "max_depth", "include", "exclude", "user_agent", "delay_s"})
+_WEB_OPTIONS = frozenset({"discovery", "max_pages", "max_depth", "include", "exclude", "user_agent", "delay_s",
+                          "connect_timeout_s", "read_timeout_s", "listing_budget_s", "max_bytes"})  # fmt: skip
 
 
 CONNECTORS: dict[str, ConnectorFactory] = {

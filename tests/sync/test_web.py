@@ -15,6 +15,7 @@ from sourcier.errors import ConfigError
 from sourcier.retrieve import HybridRetriever, SearchParams
 from sourcier.store import sources
 from sourcier.sync._connector import FetchFailed, ItemRef, ListingProblem, NotModified
+from sourcier.sync._connectors import create_connector
 from sourcier.sync._engine import SyncEngine
 from sourcier.sync._web import WebConnector, normalise_url
 from tests.conftest import FakeEmbedder
@@ -259,3 +260,11 @@ def test_web_source_end_to_end_sync_acl_change_and_delete(
     assert len(third.deleted) == 1 and third.deleted[0].endswith("/docs/gamma")
     assert f"{site.url}/docs/gamma" not in search(staff, "parking Zéphyr visiteurs")
     assert f"{site.url}/docs/alpha" in search(staff, "projet Albatros")
+
+
+def test_source_settings_reach_the_connector(settings: Settings) -> None:
+    web = create_connector("web", "https://intranet.example/", settings,
+                           {"read_timeout_s": 2.5, "max_pages": 3, "read": ["group:staff"], "unknown": 1})  # fmt: skip
+    assert isinstance(web, WebConnector)
+    assert (web.read_timeout_s, web.max_pages, web.acl) == (2.5, 3, ("group:staff",))
+    assert web.max_bytes == settings.max_file_bytes

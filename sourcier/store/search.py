@@ -34,6 +34,10 @@ class SearchParams:
     b: float = 0.75
     heading_boost: int = 1
     ef_search: int = 100
+    # Below this many readable passages the vector leg scans them exactly instead of walking HNSW: a
+    # filtered HNSW walk visits about (candidates / share readable) nodes, an exact scan reads each
+    # readable passage once (measured at 100k passages: docs/benchmarks.md, access-filtered retrieval).
+    exact_below: int = 20_000
 
 
 _QUERY_LEXEMES = """
@@ -45,24 +49,33 @@ q AS (
     ) AS both_languages
 )"""
 
-_FULLTEXT_LEG = """
--- Statistics and postings of the documents the caller may read only: scores do not depend on
--- (and so cannot reveal) anything about documents the caller cannot see.
+# The documents the caller may read, shared by both legs: BM25 statistics come from them and the
+# vector leg picks its plan from their passage count.
+_VISIBLE = """
 visible AS MATERIALIZED (
     SELECT id, n_chunks, n_terms FROM documents
     WHERE status = 'indexed' AND acl && %(principals)s::text[]
 ),
 stats AS (
-    SELECT greatest(sum(n_chunks), 1)::float8 AS n,
+    SELECT greatest(sum(n_chunks), 1)::float8 AS n, coalesce(sum(n_chunks), 0) AS readable,
            greatest(sum(n_terms)::float8 / greatest(sum(n_chunks), 1), 1) AS avgdl
     FROM visible
+)"""
+
+_FULLTEXT_LEG = """
+-- Statistics and postings of the documents the caller may read only: scores do not depend on
+-- (and so cannot reveal) anything about documents the caller cannot see.
+raw_postings AS MATERIALIZED (
+    -- Read word by word through the lexeme index, materialised so that the planner cannot turn the
+    -- filter below into reading every visible document's postings.
+    SELECT t.chunk_id, t.document_id, t.lexeme, t.language,
+           (t.tf_body + %(heading_boost)s * t.tf_head)::float8 AS tf, t.dl
+    FROM q JOIN chunk_terms AS t USING (lexeme, language)
 ),
 postings AS (
-    SELECT t.chunk_id, t.lexeme, t.language, (t.tf_body + %(heading_boost)s * t.tf_head)::float8 AS tf, t.dl
-    FROM q JOIN chunk_terms AS t USING (lexeme, language)
-    -- Postings are read word by word (the lexeme index), then kept if their document is visible: an
-    -- array computed once, so the planner cannot turn this into reading every visible document's postings.
-    WHERE t.document_id = ANY (ARRAY(SELECT id FROM visible))
+    -- A hashed semi-join on the visible documents: constant time per posting whatever the audience
+    -- (`= ANY (ARRAY(...))` compared each posting with every visible document: 0.9 s at 100%% of 100k).
+    SELECT p.* FROM raw_postings AS p WHERE p.document_id IN (SELECT id FROM visible)
 ),
 df AS (SELECT lexeme, language, count(*)::float8 AS df FROM postings GROUP BY lexeme, language),
 -- The question's words with their IDF, per stemmer: how much of the question a passage covers.
@@ -73,10 +86,9 @@ q_idf AS (
 q_total AS (SELECT language, sum(idf) AS idf FROM q_idf GROUP BY language),
 ft AS (
     SELECT p.chunk_id,
-           sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
-               * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score,
+           sum(qi.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score,
            sum(qi.idf) / nullif(min(qt.idf), 0) AS coverage
-    FROM postings AS p JOIN df USING (lexeme, language) CROSS JOIN stats AS s
+    FROM postings AS p CROSS JOIN stats AS s
          JOIN q_idf AS qi USING (lexeme, language) JOIN q_total AS qt USING (language)
     GROUP BY p.chunk_id
     ORDER BY score DESC
@@ -88,14 +100,26 @@ ft_ranked AS (
     FROM ft
 )"""
 
-# HNSW with iterative scans returns rows in relaxed order: materialise, then re-sort.
+# Two plans, one of which runs (the other's one-time filter is false, so it is never executed):
+# * few readable passages: an exact scan of those passages, found through their documents
+#   (`+ 0` keeps the planner off the HNSW index, whose filtered walk would visit ~100x more nodes);
+# * otherwise HNSW with iterative scans, filtered inside the scan, in relaxed order: materialise, re-sort.
 _VECTOR_LEG = """
 vec AS MATERIALIZED (
-    SELECT c.id AS chunk_id, c.embedding::vector({dim}) <=> %(qvec)s::vector({dim}) AS distance
-    FROM chunks AS c
-    WHERE c.embedding_dim = {dim} AND c.embedding_model = %(model)s AND c.acl && %(principals)s::text[]
-    ORDER BY c.embedding::vector({dim}) <=> %(qvec)s::vector({dim})
-    LIMIT %(candidates)s
+    (SELECT c.id AS chunk_id, c.embedding::vector({dim}) <=> %(qvec)s::vector({dim}) AS distance
+     FROM chunks AS c
+     WHERE (SELECT readable FROM stats) < %(exact_below)s
+       AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
+       AND c.embedding_dim = {dim} AND c.embedding_model = %(model)s AND c.acl && %(principals)s::text[]
+     ORDER BY (c.embedding::vector({dim}) <=> %(qvec)s::vector({dim})) + 0, c.id
+     LIMIT %(candidates)s)
+    UNION ALL
+    (SELECT c.id AS chunk_id, c.embedding::vector({dim}) <=> %(qvec)s::vector({dim}) AS distance
+     FROM chunks AS c
+     WHERE (SELECT readable FROM stats) >= %(exact_below)s
+       AND c.embedding_dim = {dim} AND c.embedding_model = %(model)s AND c.acl && %(principals)s::text[]
+     ORDER BY c.embedding::vector({dim}) <=> %(qvec)s::vector({dim})
+     LIMIT %(candidates)s)
 ),
 vec_ranked AS (
     SELECT chunk_id, 1 - distance AS score, row_number() OVER (ORDER BY distance, chunk_id) AS rank,
@@ -139,7 +163,7 @@ ORDER BY fz.score DESC, c.id
 
 @cache
 def _statement(mode: Mode, dim: int) -> str:
-    legs = [_QUERY_LEXEMES]
+    legs = [_QUERY_LEXEMES, _VISIBLE]
     legs.append(_FULLTEXT_LEG if mode != "vector" else _EMPTY_FT)
     legs.append(_VECTOR_LEG.format(dim=int(dim)) if mode != "fulltext" else _EMPTY_VEC)
     return "WITH " + ",\n".join(legs) + ",\n" + _FUSE_AND_FETCH
@@ -164,9 +188,18 @@ def search(
         raise ValueError("the vector leg needs a query vector")
     who = checked_principals(principals)
     dim = int(query_vector.shape[-1]) if query_vector is not None else 0
-    values = {
+    with conn.transaction(), conn.cursor(row_factory=class_row(Hit)) as cur:
+        prepare_reader(cur, who, params)
+        cur.execute(_statement(mode, dim), _values(query, query_vector, model_id, params, who))  # constants only
+        return cur.fetchall()
+
+
+def _values(
+    query: str, qvec: npt.NDArray[np.float32] | None, model_id: str, params: SearchParams, who: list[str]
+) -> dict[str, Any]:
+    return {
         "query": query,
-        "qvec": query_vector,
+        "qvec": qvec,
         "model": model_id,
         "candidates": params.candidates,
         "k": params.k,
@@ -177,18 +210,20 @@ def search(
         "alpha": params.alpha,
         "rrf_k": params.rrf_k,
         "principals": who,
+        "exact_below": params.exact_below,
     }
-    with conn.transaction(), conn.cursor(row_factory=class_row(Hit)) as cur:
-        as_reader(cur, who)
-        cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params.ef_search),))
-        cur.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
-        # Postings of common words run to tens of thousands of rows at 100k passages: keep them in memory.
-        cur.execute("SELECT set_config('work_mem', '64MB', true)")
-        # The row-level-security qual hides its selectivity from the planner (it reads a setting), which
-        # then prefers scanning every passage over the HNSW index (350 ms instead of a few at 100k).
-        cur.execute("SELECT set_config('enable_seqscan', 'off', true)")
-        cur.execute(_statement(mode, dim), values)  # composed from constants only
-        return cur.fetchall()
+
+
+def prepare_reader(cur: Cursor[Any], who: list[str], params: SearchParams) -> None:
+    """The reader role and the planner settings the retrieval statement is measured with (benchmarks reuse it)."""
+    as_reader(cur, who)
+    cur.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params.ef_search),))
+    cur.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+    # Postings of common words run to tens of thousands of rows at 100k passages: keep them in memory.
+    cur.execute("SELECT set_config('work_mem', '64MB', true)")
+    # The row-level-security qual hides its selectivity from the planner (it reads a setting), which
+    # then prefers scanning every passage over the HNSW index (350 ms instead of a few at 100k).
+    cur.execute("SELECT set_config('enable_seqscan', 'off', true)")
 
 
 def checked_principals(principals: Sequence[str]) -> list[str]:

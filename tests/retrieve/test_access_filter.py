@@ -8,6 +8,7 @@ from psycopg import Connection
 
 from sourcier.retrieve import HybridRetriever, SearchParams
 from sourcier.store import chunks, documents
+from sourcier.store import search as search_store
 from sourcier.store.search import as_reader
 from sourcier.sync import embed_with_cache
 from sourcier.types import Chunk
@@ -98,3 +99,51 @@ def test_revoking_access_takes_effect_at_commit(corpus: Connection[Any], fake_em
 def test_malformed_principals_are_refused(corpus: Connection[Any], fake_embedder: FakeEmbedder) -> None:
     with pytest.raises(ValueError):
         _search(corpus, fake_embedder, ["everyone,user:alice"], "projet")
+
+
+def _vector_plan(conn: Connection[Any], emb: FakeEmbedder, who: list[str], params: SearchParams) -> set[str]:
+    """Indexes the vector leg actually read (nodes executed at least once), under the reader role."""
+    qvec = emb.embed_query("projet Horizon")
+    with conn.transaction(), conn.cursor() as cur:
+        search_store.prepare_reader(cur, who, params)
+        cur.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + search_store._statement("vector", emb.dimension),  # type: ignore[arg-type]
+            search_store._values("", qvec, emb.model_id, params, who),
+        )
+        row = cur.fetchone()
+    assert row is not None
+
+    def nodes(n: dict[str, Any]) -> list[dict[str, Any]]:
+        return [n, *(m for c in n.get("Plans", []) for m in nodes(c))]
+
+    return {n["Index Name"] for n in nodes(row[0][0]["Plan"]) if "Index Name" in n and n.get("Actual Loops", 0) > 0}
+
+
+def test_vector_leg_scans_a_small_audience_exactly_and_walks_hnsw_for_a_large_one(
+    corpus: Connection[Any], fake_embedder: FakeEmbedder
+) -> None:
+    # Bob reads one passage: below the threshold, his passages are read through their documents, not HNSW.
+    small = _vector_plan(corpus, fake_embedder, BOB, SearchParams(k=5, candidates=20, exact_below=2))
+    assert "chunks_document_id_position_key" in small and "chunks_embedding_384" not in small
+    large = _vector_plan(corpus, fake_embedder, BOB, SearchParams(k=5, candidates=20, exact_below=1))
+    assert "chunks_embedding_384" in large and "chunks_document_id_position_key" not in large
+
+
+@pytest.mark.parametrize("who", [BOB, RH, ["everyone", "user:alice"]])
+def test_exact_and_hnsw_branches_return_the_same_readable_passages(
+    corpus: Connection[Any], fake_embedder: FakeEmbedder, who: list[str]
+) -> None:
+    def run(exact_below: int) -> list[tuple[int, float | None]]:
+        p = SearchParams(k=5, candidates=20, exact_below=exact_below)
+        hits = HybridRetriever(embedder=fake_embedder, params=p, mode="vector").run(
+            corpus, "projet Horizon", principals=who
+        )
+        return [(h.chunk_id, h.vector_similarity) for h in hits.hits]
+
+    exact, hnsw = run(10**9), run(0)
+    readable = {tuple(BOB): 1, tuple(RH): 2}.get(tuple(who), 5)
+    assert len(exact) == readable
+    # Same similarities in the same order; alice's 30 near-identical passages tie, so ids may differ there.
+    assert [s for _, s in exact] == [s for _, s in hnsw]
+    if readable < 5:
+        assert exact == hnsw

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,8 +32,21 @@ from sourcier.llm import PLAIN_CHAT_TEMPLATE, LocalLlamaServer, TokenStream, cre
 from sourcier.retrieve import HybridRetriever, Mode, search_params
 from sourcier.sql.demo import load_demo
 from sourcier.store import documents as doc_store
+from sourcier.store import sources as source_store
 from sourcier.store import users
-from sourcier.sync import FolderIndexer, IndexEvent, IndexReport
+from sourcier.sync import (
+    CONNECTORS,
+    FolderIndexer,
+    IndexEvent,
+    IndexReport,
+    Scheduler,
+    SyncAlreadyRunning,
+    SyncEngine,
+    SyncReport,
+    Worker,
+    parse_every,
+    sync_declared_sources,
+)
 from sourcier.types import ADMIN_ROLE, EVERYONE, Answer, Hit, Identity
 
 app = typer.Typer(no_args_is_help=True, help="Answers from your company's documents, with sources.")
@@ -116,6 +131,144 @@ def ingest(
             indexer = FolderIndexer(settings=settings, embedder=embedder, on_event=_IngestProgress(progress))
             report = indexer.run(conn, folder, source_name=source)
     out.print(_report_table(report))
+
+
+# -- sources, sync, workers (sourcier.sync) ---------------------------------------------------------------
+
+source_app = typer.Typer(no_args_is_help=True, help="Sources: folders and sites kept in sync with the index.")
+app.add_typer(source_app, name="source")
+
+
+@source_app.command("add")
+def source_add(
+    name: str,
+    location: Annotated[str, typer.Argument(help="A folder, or a start URL for --kind web.")],
+    every: Annotated[str | None, typer.Option(help="Schedule, e.g. 30m, 1h, 1d; unset: only on demand.")] = None,
+    kind: Annotated[str, typer.Option(help="filesystem or web.")] = "filesystem",
+    read: Annotated[list[str] | None, typer.Option(help="Who may read its items by default (repeatable).")] = None,
+) -> None:
+    """Add (or redefine) a source; it is due at once."""
+    settings = _settings()
+    with _session(settings) as conn:
+        try:
+            every_s = parse_every(every) if every else None
+            if kind not in CONNECTORS:
+                raise SourcierError(f"unknown source kind {kind!r}", hint=f"use one of {', '.join(CONNECTORS)}")
+            where = str(Path(location).expanduser().resolve()) if kind == "filesystem" else location
+            source_store.add_source(
+                conn, name=name, kind=kind, location=where, every_s=every_s, read=read or [ADMIN_ROLE]
+            )
+        except SourcierError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(code=1) from exc
+    out.print(f"source {name} added ({kind}, {where}{', every ' + every if every else ', on demand'})")
+
+
+@source_app.command("list")
+def source_list() -> None:
+    """Sources with their schedule, documents, errors and last run."""
+    settings = _settings()
+    with _session(settings) as conn:
+        sync_declared_sources(conn, settings.sources)
+        _print_sources(source_store.list_sources(conn))
+
+
+@source_app.command("remove")
+def source_remove(name: str) -> None:
+    """Forget a source and remove its documents from the index."""
+    settings = _settings()
+    with _session(settings) as conn:
+        source_store.remove_source(conn, name)
+    out.print(f"source {name} removed")
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "never"
+    s = int((now - when).total_seconds())
+    return f"{s}s ago" if s < 120 else f"{s // 60}m ago" if s < 7200 else f"{s // 3600}h ago"
+
+
+def _print_sources(rows: list[source_store.SourceStatus]) -> None:
+    now = datetime.now(UTC)
+    t = Table("source", "kind", "location", "every", "last success", "freshness lag", "documents", "errors",
+              "last run", "next run", title="sources")  # fmt: skip
+    for r in rows:
+        last = "running " + f"{r.progress_done}/{r.progress_total}" if r.running else (r.last_run_status or "-")
+        if r.every_s is None:
+            nxt = "on demand"
+        elif r.next_run_at is None or r.next_run_at <= now:
+            nxt = "due"
+        else:
+            nxt = f"in {int((r.next_run_at - now).total_seconds())}s"
+        lag = _ago(r.last_success_at, now).removesuffix(" ago")
+        t.add_row(r.name, r.kind, r.location, f"{r.every_s}s" if r.every_s else "-", _ago(r.last_success_at, now),
+                  lag, str(r.documents), str(r.errors), last, nxt)  # fmt: skip
+    out.print(t)
+
+
+def _sync_line(report: SyncReport) -> str:
+    c = report.counts
+    return (
+        f"{report.source}: {c.get('new', 0)} new, {c.get('modified', 0)} modified, {c.get('moved', 0)} moved,"
+        f" {c.get('unchanged', 0)} unchanged, {c.get('deleted', 0)} deleted, {c.get('failed', 0)} failed;"
+        f" {c.get('embedded', 0)} passages embedded ({report.seconds['wall']:.1f} s)"
+    )
+
+
+@app.command()
+def sync(
+    name: Annotated[str | None, typer.Argument(help="Sync this source now (default: every due source).")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep running the schedule until Ctrl-C.")] = False,
+) -> None:
+    """Bring sources in line with the index: only what changed is read and embedded."""
+    settings = _settings()
+    embedder = create_embedder(settings)
+    if watch:
+        stop = threading.Event()
+        scheduler = Scheduler(settings=settings, embedder=embedder, on_report=lambda r: out.print(_sync_line(r)))
+        err.print("watching the schedule; Ctrl-C to stop")
+        try:
+            scheduler.watch(stop)
+        except KeyboardInterrupt:
+            stop.set()
+            err.print("stopped; an unfinished run is resumed by the next sync")
+        return
+    with _session(settings) as conn:
+        sync_declared_sources(conn, settings.sources)
+        if name is None:
+            for report in Scheduler(settings=settings, embedder=embedder).run_due(conn):
+                out.print(_sync_line(report))
+            return
+        try:
+            report = SyncEngine(settings=settings, embedder=embedder).run(conn, name)
+        except SyncAlreadyRunning as exc:
+            out.print(f"{exc}; nothing done")
+            return
+        except SourcierError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(code=1) from exc
+    out.print(_sync_line(report))
+    for path, reason in report.failed:
+        out.print(Text(f"  {path}: {reason}", style="yellow"))
+
+
+@app.command()
+def worker(
+    idle_exit: Annotated[float | None, typer.Option(help="Exit after this many seconds without work.")] = None,
+) -> None:
+    """Take jobs of running syncs (any source) from the shared database; several may run on several machines."""
+    settings = _settings()
+    embedder = create_embedder(settings)
+    stop = threading.Event()
+    with _session(settings) as conn:
+        try:
+            report = Worker(settings=settings, embedder=embedder).run(conn, stop=stop, idle_exit_s=idle_exit)
+        except KeyboardInterrupt:
+            stop.set()
+            return
+    out.print(f"worker done: {len(report.ingested)} indexed, {len(report.unchanged)} unchanged,"
+              f" {len(report.moved)} moved, {len(report.failed)} failed")  # fmt: skip
 
 
 AsUser = Annotated[
@@ -423,6 +576,7 @@ def status() -> None:
     with _session(settings) as conn:
         counts = doc_store.counts(conn)
         failures = doc_store.failures(conn)
+        source_rows = source_store.list_sources(conn)
         conninfo = conn.info.dsn
     t = Table(title="sourcier status", show_header=False)
     t.add_row("database", store.describe(conninfo) + ("" if settings.database_url else "  (embedded)"))
@@ -436,6 +590,8 @@ def status() -> None:
     out.print(t)
     for f in failures:
         out.print(Text(f"  {f.path}: {f.error}", style="yellow"))
+    if source_rows:
+        _print_sources(source_rows)
 
 
 user_app = typer.Typer(no_args_is_help=True, help="Users: accounts, passwords, API tokens.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sourcier.sync._access import DEFAULT_ACL, AccessRules
@@ -10,9 +11,9 @@ from sourcier.sync._connector import FetchedItem, FetchFailed, ItemRef, ListingP
 from sourcier.sync._scan import scan_folder
 
 
-def stat_version(size: int, mtime_ns: int) -> str:
+def stat_version(size: int, modified_at: datetime) -> str:
     """The version hint of a file: equal size and modification time mean "not changed" without reading."""
-    return f"{size}:{mtime_ns}"
+    return f"{size}:{modified_at.isoformat()}"
 
 
 class FilesystemConnector:
@@ -37,11 +38,10 @@ class FilesystemConnector:
         for path, reason in problems + rules.problems:
             yield ListingProblem(_relative(self._root, path), reason)
         for f in files:
-            mtime_ns = int(f.modified_at.timestamp() * 1_000_000) * 1000
             yield ItemRef(
                 uri=f.uri,
                 path=f.path,
-                version=stat_version(f.size, mtime_ns),
+                version=stat_version(f.size, f.modified_at),
                 size=f.size,
                 modified_at=f.modified_at,
                 acl=rules.acl_for(f.uri),
@@ -58,8 +58,8 @@ class FilesystemConnector:
                 pass
         except OSError as exc:
             raise FetchFailed(f"cannot read file: {exc.strerror or exc}") from exc
-        mtime_ns = int(st.st_mtime * 1_000_000) * 1000
-        return FetchedItem(ref=ref, local_path=path, version=stat_version(st.st_size, mtime_ns))
+        modified = datetime.fromtimestamp(st.st_mtime, tz=UTC)  # as the scan computes it
+        return FetchedItem(ref=ref, local_path=path, version=stat_version(st.st_size, modified))
 
     def close(self) -> None:
         return None

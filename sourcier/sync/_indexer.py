@@ -93,14 +93,22 @@ _worker_splitter: Splitter | None = None
 _worker_max_bytes = 0
 
 
+_worker_key: tuple[object, ...] | None = None
+
+
 def _init_worker(settings: Settings) -> None:
-    global _worker_splitter, _worker_max_bytes
+    """Load the token counter once per process and per splitter settings (it costs a tokenizer load)."""
+    global _worker_splitter, _worker_max_bytes, _worker_key
+    key = (settings.embedding_backend, settings.embedding_model, settings.chunk_tokens, settings.chunk_overlap)
+    _worker_max_bytes = settings.max_file_bytes
+    if key == _worker_key:
+        return
+    _worker_key = key
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     counter = create_embedder(settings.model_copy(update={"embedding_threads": 1}))
     _worker_splitter = Splitter(
         count_tokens=counter.token_count, target_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap
     )
-    _worker_max_bytes = settings.max_file_bytes
 
 
 def parse_file(path: str, splitter: Splitter, max_bytes: int) -> Parsed:

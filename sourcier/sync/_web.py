@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import fnmatch
+import gzip
 import hashlib
+import io
 import logging
 import shutil
 import tempfile
@@ -333,8 +335,8 @@ class WebConnector:
                 continue
             assert page is not None
             try:
-                root = ElementTree.fromstring(page.body.read_bytes())
-            except ElementTree.ParseError as exc:
+                root = ElementTree.fromstring(_maybe_gunzip(page.body.read_bytes(), self.max_bytes))
+            except (ElementTree.ParseError, OSError, EOFError) as exc:
                 problems.append(ListingProblem(self.start_url, f"sitemap {url} is not valid XML ({exc})"))
                 continue
             finally:
@@ -377,7 +379,14 @@ class WebConnector:
     def _load_robots(self) -> None:
         """robots.txt as the standard reads it: missing means all allowed, 401/403 means nothing allowed."""
         robots = urllib.robotparser.RobotFileParser(f"{self._origin}/robots.txt")
-        response, body = self._request(f"{self._origin}/robots.txt", {}, _ROBOTS_MAX_BYTES)
+        url = f"{self._origin}/robots.txt"
+        response, body = self._request(url, {}, _ROBOTS_MAX_BYTES)
+        for _ in range(_MAX_REDIRECTS):  # RFC 9309: follow a few redirects (same site only, as for pages)
+            target = normalise_url(urljoin(url, response.headers.get("location", "")))
+            if not response.is_redirect or not self._same_site(target) or target == url:
+                break
+            url = target
+            response, body = self._request(url, {}, _ROBOTS_MAX_BYTES)
         if response.status_code in (401, 403):
             robots.parse(["User-agent: *", "Disallow: /"])
         elif response.status_code >= 500:
@@ -506,6 +515,14 @@ def _conditional_headers(known: str) -> dict[str, str]:
         if when is not None:
             return {"If-Modified-Since": email.utils.format_datetime(when.astimezone(UTC), usegmt=True)}
     return {}
+
+
+def _maybe_gunzip(data: bytes, max_bytes: int) -> bytes:
+    """sitemap.xml.gz files, decompressed up to max_bytes (a gzip bomb stops there and fails to parse)."""
+    if not data.startswith(b"\x1f\x8b"):
+        return data
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+        return f.read(max_bytes)
 
 
 def _decimal_crawl_delay(lines: list[str]) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,20 @@ def test_sitemap_discovery_from_robots_index_and_lastmod(site: Site) -> None:
     assert site.hits("/docs/a") == 0  # lastmod was enough: nothing read
     assert site.hits("/docs/private/x") == 0  # robots.txt disallows it: never fetched
     assert site.hits("/docs/") == 0  # with a sitemap, no link crawling
+
+
+def test_robots_redirect_followed_and_gzipped_sitemap_read(site: Site) -> None:
+    site.routes["/robots.txt"] = Route(status=301, location="/robots-real.txt")
+    site.routes["/robots-real.txt"] = Route(
+        body=f"User-agent: *\nDisallow: /docs/no\nSitemap: {site.url}/sm.xml.gz\n".encode(), content_type="text/plain"
+    )
+    ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    urlset = "".join(f"<url><loc>{site.url}/docs/{p}</loc><lastmod>2026-10-01</lastmod></url>" for p in ("yes", "no"))
+    site.routes["/sm.xml.gz"] = Route(body=gzip.compress(f"<urlset {ns}>{urlset}</urlset>".encode()),
+                                      content_type="application/gzip")  # fmt: skip
+    with _connector(site) as web:
+        refs, problems = _split(list(web.list_items()))
+    assert problems == {} and list(refs) == [f"{site.url}/docs/yes"]
 
 
 def test_link_discovery_same_site_under_prefix_and_cached_for_fetch(site: Site, tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ class Site:
 def _handler(site_ref: list[Site]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16  # headers and body in one write (separate small writes meet delayed ACKs: 40 ms each)
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from psycopg import Connection
 
@@ -24,6 +25,7 @@ PASSWORD = "correct horse battery"
 class Api:
     client: TestClient
     conn: Connection[Any]
+    app: FastAPI
 
     def token(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {users.create_token(self.conn, name)}"}
@@ -33,7 +35,7 @@ class Api:
 def api(settings: Settings, conn: Connection[Any], fake_embedder: FakeEmbedder) -> Iterator[Api]:
     app = create_app(settings, embedder=fake_embedder)
     with TestClient(app, base_url="http://testserver") as client:
-        yield Api(client=client, conn=conn)
+        yield Api(client=client, conn=conn, app=app)
 
 
 @pytest.fixture

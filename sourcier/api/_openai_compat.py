@@ -26,16 +26,16 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from psycopg import Connection
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sourcier.answer import CitationChecker, ExtractiveAnswerer, GeneratedAnswerer, QuestionRewriter
-from sourcier.api._deps import CurrentUser, get_conn, get_settings
-from sourcier.config import Settings
-from sourcier.embed import Embedder
+from sourcier.answer import QuestionRewriter
+from sourcier.api._deps import CurrentUser, get_conn
+from sourcier.api._schemas import AnswerOut, CitationOut
+from sourcier.api._service import Answering
 from sourcier.errors import AccessDenied, NotAuthenticated, SourcierError
 from sourcier.ingest import detect_language
 from sourcier.llm import ChatModel
-from sourcier.retrieve import HybridRetriever
-from sourcier.types import Answer, Citation, Turn
+from sourcier.types import Turn
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,6 @@ _SOURCES = {"fr": "Sources :", "en": "Sources:"}
 _CHECKED = {"fr": "Après vérification des citations :", "en": "After checking citations:"}
 
 DbConn = Annotated[Connection[Any], Depends(get_conn)]
-AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
 # --- errors in OpenAI's shape ---------------------------------------------------------------------------------
@@ -84,7 +83,7 @@ class _OpenAIRoute(APIRoute):
                 where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
                 message = f"{where}: {first.get('msg', 'invalid request')}" if where else "Invalid request body."
                 return _error(400, message, "invalid_request_error", "invalid_request")
-            except HTTPException as exc:
+            except StarletteHTTPException as exc:  # FastAPI's own (bad JSON) and ours
                 if exc.status_code == 401:
                     return _error(401, "Invalid API key.", "invalid_request_error", "invalid_api_key")
                 type_ = "invalid_request_error" if exc.status_code < 500 else "server_error"
@@ -193,36 +192,37 @@ def passage_link(passage_id: int) -> str:
     return f"/api/v1/passages/{passage_id}"
 
 
-def _citation_out(c: Citation) -> SourcierCitationOut:
-    return SourcierCitationOut(
-        number=c.number,
-        passage_id=c.hit.chunk_id,
-        document_id=c.hit.document_id,
-        title=c.hit.title,
-        section=c.hit.section,
-        path=c.hit.path,
-        page=c.hit.page,
-        link=passage_link(c.hit.chunk_id),
-        highlights=[(s, e) for s, e in c.highlights],
-    )
+def _citation_out(c: CitationOut) -> SourcierCitationOut:
+    return SourcierCitationOut(**c.model_dump(), link=passage_link(c.passage_id))
 
 
-def sources_block(citations: Sequence[Citation], language: str) -> str:
+def sources_block(citations: Sequence[CitationOut], language: str) -> str:
     """The "Sources :" list that follows the [n] markers in the content."""
     if not citations:
         return ""
     lines = [_SOURCES.get(language, _SOURCES["fr"])]
     for c in citations:
-        where = [c.hit.title]
-        if c.hit.section:
-            where.append(c.hit.section)
-        if c.hit.page is not None:
-            where.append(f"p. {c.hit.page}")
-        lines.append(f"[{c.number}] {' — '.join(where)} ({passage_link(c.hit.chunk_id)})")
+        where = [c.title]
+        if c.section:
+            where.append(c.section)
+        if c.page is not None:
+            where.append(f"p. {c.page}")
+        lines.append(f"[{c.number}] {' — '.join(where)} ({passage_link(c.passage_id)})")
     return "\n\n" + "\n".join(lines)
 
 
-def _extra(answer: Answer) -> SourcierExtraOut:
+def _table_block(answer: AnswerOut) -> str:
+    """A warehouse answer's result as a Markdown table (what chat clients render)."""
+    if answer.table is None or not answer.table.columns:
+        return ""
+    head = "| " + " | ".join(answer.table.columns) + " |"
+    rule = "|" + "---|" * len(answer.table.columns)
+    rows = ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in answer.table.rows[:50]]
+    sql = f"\n\n```sql\n{answer.sql}\n```" if answer.sql else ""
+    return "\n\n" + "\n".join([head, rule, *rows]) + sql
+
+
+def _extra(answer: AnswerOut) -> SourcierExtraOut:
     return SourcierExtraOut(
         question=answer.question,
         language=answer.language,
@@ -254,15 +254,15 @@ def conversation(messages: Sequence[ChatMessageIn]) -> tuple[str, list[Turn]]:
         elif m.role == "assistant" and pending is not None:
             turns.append(Turn(question=pending, answer=_strip_sources(m.text)))
             pending = None
-    return messages[last].text.strip(), turns
+    return messages[last].text.strip()[:4000], turns
 
 
-# --- the answer pipeline (the same steps as /api/v1/ask) ----------------------------------------------------------
+# --- routes: through the API's shared answering service ----------------------------------------------------------
 
 
-def _embedder(request: Request) -> Embedder:
-    embedder: Embedder = request.app.state.embedder
-    return embedder
+def _answering(request: Request) -> Answering:
+    answering: Answering = request.app.state.answering
+    return answering
 
 
 def _chat_model(request: Request) -> ChatModel | None:
@@ -270,19 +270,30 @@ def _chat_model(request: Request) -> ChatModel | None:
     return model
 
 
-AppEmbedder = Annotated[Embedder, Depends(_embedder)]
+AppAnswering = Annotated[Answering, Depends(_answering)]
 AppChatModel = Annotated[ChatModel | None, Depends(_chat_model)]
 
 
-def _delta(completion_id: str, created: int, delta: dict[str, Any], finish: str | None = None) -> str:
+def _chunk(completion_id: str, created: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
     chunk = {
         "id": completion_id,
         "object": "chat.completion.chunk",
         "created": created,
         "model": MODEL_ID,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
     }
     return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
+
+
+def _written(answer: AnswerOut, shown: str) -> str:
+    """What the content still lacks after the streamed tokens: the checked text when it differs, the sources."""
+    tail = sources_block(answer.citations, answer.language) + _table_block(answer)
+    if not shown:
+        return answer.text + tail
+    if " ".join(shown.split()) == " ".join(answer.text.split()):
+        return tail
+    return f"\n\n{_CHECKED.get(answer.language, _CHECKED['fr'])}\n{answer.text}{tail}"
 
 
 @router.get("/models")
@@ -296,99 +307,60 @@ def chat_completions(
     body: ChatCompletionIn,
     user: CurrentUser,
     conn: DbConn,
-    settings: AppSettings,
-    embedder: AppEmbedder,
+    answering: AppAnswering,
     chat_model: AppChatModel,
 ) -> ChatCompletionOut | StreamingResponse:
-    """Answers the last user message from the documents the caller may read, with citations.
+    """Answers the last user message from what the caller may read, with citations (as /api/v1/ask does).
 
-    Retrieval runs before the response starts (it needs the pooled connection); only the model's writing
-    is streamed.
+    The history comes from the messages (OpenAI clients keep it), so a follow-up is made standalone here
+    and the service answers that; nothing is stored as a sourcier conversation.
     """
     question, history = conversation(body.messages)
     language = "en" if detect_language(question) == "en" else "fr"
     standalone = QuestionRewriter(model=chat_model).run(question, history, language=language).standalone
-    found = HybridRetriever.from_settings(settings, embedder).run(conn, standalone, principals=user.principals)
+    events = answering.ask(conn, user, standalone, store=False)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
-    if chat_model is None:
-        answer = ExtractiveAnswerer().run(standalone, found.hits, language=found.language)
-        content = answer.text + sources_block(answer.citations, answer.language)
-        if not body.stream:
-            return ChatCompletionOut(
-                id=completion_id,
-                created=created,
-                model=MODEL_ID,
-                choices=[ChoiceOut(message=AssistantMessageOut(content=content))],
-                sourcier=_extra(answer),
-            )
-
-        def extractive_events() -> Iterator[str]:
-            yield _delta(completion_id, created, {"role": "assistant", "content": ""})
-            for line in content.splitlines(keepends=True):
-                yield _delta(completion_id, created, {"content": line})
-            yield _final(completion_id, created, answer)
-
-        return StreamingResponse(extractive_events(), media_type="text/event-stream")
-
-    answerer = GeneratedAnswerer(model=chat_model, checker=CitationChecker(embedder=embedder))
-    stream = answerer.stream(standalone, found.hits, language=found.language)
     if not body.stream:
-        answer = stream.read()
-        return ChatCompletionOut(
-            id=completion_id,
-            created=created,
-            model=MODEL_ID,
-            choices=[ChoiceOut(message=AssistantMessageOut(content=_written(answer, None)))],
-            sourcier=_extra(answer),
-        )
+        shown: list[str] = []
+        for event in events:
+            if event.name == "token":
+                if event.data.get("restart"):
+                    shown.clear()
+                shown.append(str(event.data["text"]))
+            if event.answer is not None:
+                content = "".join(shown) + _written(event.answer, "".join(shown))
+                return ChatCompletionOut(
+                    id=completion_id,
+                    created=created,
+                    model=MODEL_ID,
+                    choices=[ChoiceOut(message=AssistantMessageOut(content=content))],
+                    sourcier=_extra(event.answer),
+                )
+        raise HTTPException(503, "The answer did not complete.")
 
-    def generated_events() -> Iterator[str]:
-        yield _delta(completion_id, created, {"role": "assistant", "content": ""})
+    def chunks() -> Iterator[str]:
+        yield _chunk(completion_id, created, {"role": "assistant", "content": ""})
         shown: list[str] = []
         try:
-            for d in stream:
-                if d.restart and shown:
-                    shown.clear()
-                    yield _delta(completion_id, created, {"content": "\n\n"})
-                shown.append(d.text)
-                yield _delta(completion_id, created, {"content": d.text})
-            answer = stream.result
-        except SourcierError as exc:
+            for event in events:
+                if event.name == "token":
+                    text = str(event.data["text"])
+                    if event.data.get("restart") and shown:  # a model failed mid-answer; the next starts over
+                        shown.clear()
+                        text = "\n\n" + text
+                    shown.append(text)
+                    yield _chunk(completion_id, created, {"content": text})
+                elif event.answer is not None:
+                    answer = event.answer
+                    rest = _written(answer, "".join(shown))
+                    for line in rest.splitlines(keepends=True):
+                        yield _chunk(completion_id, created, {"content": line})
+                    yield _chunk(completion_id, created, {}, "stop", sourcier=_extra(answer).model_dump())
+        except SourcierError as exc:  # the response has started: the error goes in the content
             log.warning("chat completion failed while streaming: %s", exc)
-            yield _delta(completion_id, created, {"content": f"\n\n({exc})"}, "stop")
-            yield "data: [DONE]\n\n"
-            return
-        tail = _written(answer, "".join(shown))
-        if tail:
-            yield _delta(completion_id, created, {"content": tail})
-        yield _final(completion_id, created, answer)
+            yield _chunk(completion_id, created, {"content": f"\n\n({exc.message})"}, "stop")
+        yield "data: [DONE]\n\n"
 
-    return StreamingResponse(generated_events(), media_type="text/event-stream")
-
-
-def _written(answer: Answer, shown: str | None) -> str:
-    """A written answer's content: the checked text (after what was streamed, when it differs), then sources.
-
-    `shown` is what was already streamed (None when nothing was): only what it lacks is returned.
-    """
-    sources = sources_block(answer.citations, answer.language)
-    if shown is None:
-        return answer.text + sources
-    if " ".join(shown.split()) == " ".join(answer.text.split()):
-        return sources
-    return f"\n\n{_CHECKED.get(answer.language, _CHECKED['fr'])}\n{answer.text}{sources}"
-
-
-def _final(completion_id: str, created: int, answer: Answer) -> str:
-    """The last chunk (finish_reason stop, with the `sourcier` extra), then OpenAI's end marker."""
-    chunk = {
-        "id": completion_id,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": MODEL_ID,
-        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-        "sourcier": _extra(answer).model_dump(),
-    }
-    return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\ndata: [DONE]\n\n"
+    return StreamingResponse(chunks(), media_type="text/event-stream")

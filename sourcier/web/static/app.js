@@ -60,7 +60,9 @@ document.addEventListener("DOMContentLoaded", () => {
     return view;
   }
 
-  function appendToken(view, text) {
+  // `restart`: the model that was writing failed and the next one starts over, so the text so far goes.
+  function appendToken(view, text, restart) {
+    if (restart) view.streamed = "";
     if (!view.streamed) view.body.textContent = "";
     view.streamed += text;
     view.body.append(document.createTextNode(text));
@@ -150,7 +152,7 @@ document.addEventListener("DOMContentLoaded", () => {
         return final;
       }
       await readEvents(response, (name, data) => {
-        if (name === "token") appendToken(view, data.text);
+        if (name === "token") appendToken(view, data.text, data.restart);
         else if (name === "citations") renderCitations(view, data.citations || []);
         else if (name === "done") { final = data; finish(view, data); }
         else if (name === "error") fail(view, data.message || T.error);

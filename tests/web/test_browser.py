@@ -25,6 +25,8 @@ from sourcier.store import users
 from sourcier.sync import FolderIndexer
 from tests.conftest import _TABLES, ROOT, FakeEmbedder
 
+pytestmark = pytest.mark.slow  # about a minute: a server, a browser, four pages (CI runs slow tests)
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 PASSWORD = "correct horse battery"
@@ -183,6 +185,15 @@ def test_sign_in_ask_stream_cite_and_thumbs_down(site: dict[str, Any], page: Pag
     page.locator(".conversation-open").first.click()
     expect(page.locator(".exchange")).to_have_count(1)
     expect(page.locator(".answer-text").first).to_contain_text("deux jours par semaine")
+
+    # Regenerate: a second answer to the same question, streamed in below; both stay in the conversation.
+    page.get_by_role("button", name="Régénérer").first.click()
+    expect(page.locator(".exchange")).to_have_count(2)
+    expect(page.locator(".answer").last).to_have_attribute("aria-busy", "false", timeout=20_000)
+    expect(page.locator(".answer-text").last).to_contain_text("deux jours par semaine")
+    with store.connect(site["pg"]) as conn:
+        row = conn.execute("SELECT count(*), count(regenerated_from) FROM answers").fetchone()
+    assert row == (2, 1)
 
 
 def test_plain_user_sees_no_admin_data(site: dict[str, Any], page: Page) -> None:

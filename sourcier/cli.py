@@ -667,5 +667,39 @@ def group_remove_member(group: str, user: str) -> None:
     out.print(f"{user} removed from {group}")
 
 
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (sharing only PostgreSQL).")] = 1,
+) -> None:
+    """The web pages and the HTTP API (uvicorn), with the embedded PostgreSQL by default and the sync schedule."""
+    import os
+    import threading
+
+    import uvicorn
+
+    from sourcier.sync import Scheduler
+
+    settings = _settings()
+    try:
+        with store.database(settings) as conninfo:
+            with store.connect(conninfo) as conn:
+                store.migrate(conn)
+            os.environ["SOURCIER_DATABASE_URL"] = conninfo  # the workers (and the scheduler) join this server
+            stop = threading.Event()
+            scheduler = Scheduler(settings=Settings(), embedder=create_embedder(settings))
+            thread = threading.Thread(target=scheduler.watch, args=(stop,), name="sync-schedule", daemon=True)
+            thread.start()
+            try:
+                uvicorn.run("sourcier.api:app_from_env", factory=True, host=host, port=port, workers=workers)
+            finally:
+                stop.set()
+                thread.join(timeout=30)
+    except SourcierError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=1) from exc
+
 if __name__ == "__main__":
     app()

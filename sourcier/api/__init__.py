@@ -119,3 +119,9 @@ def _include_web(app: FastAPI) -> None:
     router = getattr(web, "router", None)
     if router is not None:
         app.include_router(router)
+
+
+def app_from_env() -> FastAPI:
+    """The factory `sourcier serve` hands to uvicorn (by import string, so that --workers N works):
+    settings from the environment, where serve has put the database's conninfo."""
+    return create_app(Settings())

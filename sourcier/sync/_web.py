@@ -214,7 +214,7 @@ class WebConnector:
         suffix = _suffix(page)
         if suffix is None:
             page.body.unlink(missing_ok=True)
-            raise FetchFailed(f"{ref.uri}: content type {page.content_type or 'missing'} is not one sourcier reads")
+            raise FetchFailed(f"content type {page.content_type or 'missing'} is not one sourcier reads")
         scratch.mkdir(parents=True, exist_ok=True)
         target = scratch / f"web-{hashlib.sha256(ref.uri.encode()).hexdigest()[:20]}{suffix}"
         shutil.move(page.body, target)
@@ -424,20 +424,20 @@ class WebConnector:
                 location = response.headers.get("location", "")
                 target = normalise_url(urljoin(current, location))
                 if not self._same_site(target):
-                    raise _PageError(f"{url} redirects off the site, to {target}")
+                    raise _PageError(f"redirects off the site, to {target}")
                 if target in visited:
-                    raise _PageError(f"{url} redirects in a loop ({' -> '.join([*visited, target])})")
+                    raise _PageError(f"redirects in a loop ({' -> '.join([*visited, target])})")
                 if len(visited) > _MAX_REDIRECTS:
-                    raise _PageError(f"{url} redirects more than {_MAX_REDIRECTS} times")
+                    raise _PageError(f"redirects more than {_MAX_REDIRECTS} times")
                 if not self._allowed(target):
-                    raise _PageError(f"{url} redirects to {target}, which robots.txt does not allow")
+                    raise _PageError(f"redirects to {target}, which robots.txt does not allow")
                 visited.append(target)
                 current = target
                 continue
             if response.status_code in (404, 410):
-                raise _Gone(f"HTTP {response.status_code}: {url} no longer exists")
+                raise _Gone(f"HTTP {response.status_code}: the page no longer exists")
             if not response.is_success:
-                raise _PageError(f"HTTP {response.status_code} from server for {url}")
+                raise _PageError(f"HTTP {response.status_code} from server")
             return self._store(current, response, body)
 
     def _store(self, url: str, response: httpx.Response, body: bytes) -> _Page:
@@ -462,26 +462,26 @@ class WebConnector:
             with self._http().stream("GET", url, headers=headers) as response:
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > max_bytes and response.is_success:
-                    raise _PageError(f"{url} is {_size(int(declared))}, over the {_size(max_bytes)} limit")
+                    raise _PageError(f"page is {_size(int(declared))}, over the {_size(max_bytes)} limit")
                 chunks: list[bytes] = []
                 total = 0
                 if response.is_success:
                     for chunk in response.iter_bytes():
                         total += len(chunk)
                         if total > max_bytes:
-                            raise _PageError(f"{url} is over the {_size(max_bytes)} limit (download stopped)")
+                            raise _PageError(f"page is over the {_size(max_bytes)} limit (download stopped)")
                         if time.monotonic() > page_deadline:
-                            raise _PageError(f"{url} took over {page_deadline - started:.0f} s to download")
+                            raise _PageError(f"page took over {page_deadline - started:.0f} s to download")
                         chunks.append(chunk)
                 return response, b"".join(chunks)
         except httpx.ConnectTimeout as exc:
             raise _PageError(f"no connection to {self._origin} within {self.connect_timeout_s:g} s") from exc
         except httpx.TimeoutException as exc:
-            raise _PageError(f"no answer from {url} within {self.read_timeout_s:g} s") from exc
+            raise _PageError(f"no answer within {self.read_timeout_s:g} s") from exc
         except httpx.ConnectError as exc:
             raise _PageError(f"cannot connect to {self._origin} ({exc})") from exc
         except httpx.HTTPError as exc:
-            raise _PageError(f"{url}: {type(exc).__name__} ({exc})") from exc
+            raise _PageError(f"{type(exc).__name__} ({exc})") from exc
 
 
 # -- helpers ---------------------------------------------------------------------------------------------

@@ -241,6 +241,6 @@ def test_admin_adds_a_folder_source_and_sees_its_sync_finish(site: dict[str, Any
     form.get_by_label("Lecteurs").fill("everyone")
     form.get_by_role("button", name="Ajouter").click()
     row = page.locator('tr[data-source="cantine"]')
-    expect(row.locator(".badge")).to_have_text("terminée", timeout=30_000)
+    expect(row.locator(".badge")).to_have_text("terminée", timeout=15_000)
     expect(page.locator("#stat-documents")).to_have_text("3", timeout=10_000)
     _screenshot(page, "admin-sources.png")

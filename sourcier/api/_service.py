@@ -9,6 +9,7 @@ Identity comes in as an argument, from the auth dependency only.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -143,6 +144,9 @@ class Answering:
         first_token_ms: float | None = None
         if self._generated is None:
             answer = self._extractive.run(question, result.hits, language=result.language)
+            first_token_ms = (time.perf_counter() - t0) * 1e3
+            for piece in re.findall(r"\S+\s*|\s+", answer.text):  # streamed like a model's, word by word
+                yield Event("token", {"text": piece, "restart": False})
         else:
             stream = self._generated.stream(question, result.hits, language=result.language)
             for delta in stream:

@@ -13,7 +13,7 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from sourcier import store
-from sourcier.api import _admin, _ask, _auth, _conversations, _documents, _errors, _health
+from sourcier.api import _admin, _ask, _auth, _conversations, _documents, _errors, _health, _sources
 from sourcier.api._deps import CurrentAdmin, CurrentUser, current_admin, current_user, get_conn, get_settings
 from sourcier.api._service import Answering, Event
 from sourcier.config import Settings
@@ -72,6 +72,7 @@ def create_app(
         )
         pool.open(wait=True, timeout=30)
         app.state.settings = settings
+        app.state.conninfo = url
         app.state.pool = pool
         app.state.embedder = emb
         app.state.chat_model = model
@@ -98,7 +99,7 @@ def create_app(
             response.headers.setdefault(k, v)
         return response
 
-    for module in (_health, _auth, _ask, _documents, _conversations, _admin):
+    for module in (_health, _auth, _ask, _documents, _conversations, _admin, _sources):
         app.include_router(module.router)
     if importlib.util.find_spec("sourcier.api._openai_compat") is not None:
         from sourcier.api import _openai_compat  # the OpenAI-compatible /v1 endpoint

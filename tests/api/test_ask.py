@@ -87,3 +87,25 @@ def test_admin_overview_and_users(api: Api, people: None, corpus: object) -> Non
     assert api.client.post("/api/v1/admin/groups/rh/members/bob", headers=root).status_code == 200
     groups = api.client.get("/api/v1/admin/groups", headers=root).json()
     assert {"name": "rh", "members": ["alice", "bob"]} in groups
+
+
+def test_admin_adds_a_folder_source_and_sees_its_sync_finish(api: Api, people: None, tmp_path: Any) -> None:
+    import time
+
+    folder = tmp_path / "wiki"
+    folder.mkdir()
+    (folder / "note.md").write_text("# Note\n\nLa cantine ouvre à midi.\n")
+    root = api.token("root")
+    body = {"name": "wiki", "kind": "filesystem", "location": str(folder), "every": "1h", "read": ["everyone"]}
+    assert api.client.post("/api/v1/admin/sources", json=body, headers=root).status_code == 201
+    assert api.client.post("/api/v1/admin/sources/wiki/sync", headers=api.token("bob")).status_code == 403
+    assert api.client.post("/api/v1/admin/sources/wiki/sync", headers=root).status_code == 202
+    runs: list[Any] = []
+    for _ in range(100):
+        runs = api.client.get("/api/v1/admin/sources/wiki/runs", headers=root).json()
+        if runs and runs[0]["status"] != "running":
+            break
+        time.sleep(0.1)
+    assert runs and runs[0]["status"] == "succeeded", runs
+    assert any(s["name"] == "wiki" for s in api.client.get("/api/v1/admin/sources", headers=root).json())
+    assert api.client.get("/api/v1/admin/sources/nope/runs", headers=root).status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -262,8 +263,11 @@ def worker(
     embedder = create_embedder(settings)
     stop = threading.Event()
     with _session(settings) as conn:
+        runner = Worker(settings=settings, embedder=embedder)
+        out.print(f"worker {runner.worker_id} ready", highlight=False)
+        sys.stdout.flush()
         try:
-            report = Worker(settings=settings, embedder=embedder).run(conn, stop=stop, idle_exit_s=idle_exit)
+            report = runner.run(conn, stop=stop, idle_exit_s=idle_exit)
         except KeyboardInterrupt:
             stop.set()
             return

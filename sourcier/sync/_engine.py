@@ -558,6 +558,11 @@ class Worker:
             worker_id=_worker_name(),
         )
 
+    @property
+    def worker_id(self) -> str:
+        """`host:pid`, as recorded against the jobs this worker did."""
+        return self._runner.worker_id
+
     def run(
         self, conn: Connection[Any], *, stop: threading.Event | None = None, idle_exit_s: float | None = None
     ) -> SyncReport:

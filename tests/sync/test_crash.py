@@ -167,7 +167,10 @@ def test_three_workers_split_a_sync_and_do_every_job_once(conn: Connection[Any],
         versions.write(f"f{i:02}.txt", _text(rng, 3))
     sources.add_source(conn, name="docs", kind="filesystem", location=str(root), every_s=None, read=["everyone"])
     workers = [_cli(tmp_path, pg, "worker", "--idle-exit", "6") for _ in range(3)]
-    time.sleep(3)
+    for w in workers:  # each has loaded, connected and is polling for jobs before the sync queues any
+        assert w.stdout is not None
+        lines = iter(w.stdout.readline, "")
+        assert any(" ready" in line for line in lines), "a worker exited before it was ready"
     sync = _cli(tmp_path, pg, "sync", "docs")
     sync_out, _ = sync.communicate(timeout=90)
     assert sync.returncode == 0, sync_out

@@ -229,9 +229,6 @@ def test_admin_overview_users_and_groups(site: dict[str, Any], page: Page) -> No
     assert row == (True,)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the API has no /api/v1/admin/sources routes yet (list, add, sync, runs): see the report"
-)
 def test_admin_adds_a_folder_source_and_sees_its_sync_finish(site: dict[str, Any], page: Page) -> None:
     url = site["url"]
     _sign_in(page, url, "/admin", "admin")

@@ -159,7 +159,12 @@ document.addEventListener("DOMContentLoaded", () => {
     window.setTimeout(async () => {
       await loadRuns(name).catch(() => {});
       const run = latest(name);
-      if (run && run.id !== previousId) { renderSources(); schedulePoll(); return; }
+      if (run && run.id !== previousId) {
+        renderSources();
+        if (!isRunning(run)) loadOverview().catch(() => {}); // a small sync may be over before the first poll
+        schedulePoll();
+        return;
+      }
       if (tries < 15) {
         runs.set(name, [{ status: "queued", progress_total: 0, progress_done: 0 }, ...(runs.get(name) || [])]);
         renderSources();

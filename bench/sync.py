@@ -77,12 +77,13 @@ def main() -> None:
     shutil.rmtree(root, ignore_errors=True)
     full = rows[0][1].seconds["wall"]
     t = Table("run", "seconds", "ratio to full", "new", "modified", "moved", "unchanged", "passages embedded",
-              title=f"sync, {args.docs} documents")  # fmt: skip
+              "embed s", "store s", "parse s (workers)", title=f"sync, {args.docs} documents")  # fmt: skip
     for label, r, _ in rows:
-        c = r.counts
-        t.add_row(label, f"{r.seconds['wall']:.2f}", f"{r.seconds['wall'] / full:.2%}", str(c.get("new", 0)),
+        c, s = r.counts, r.seconds
+        t.add_row(label, f"{s['wall']:.2f}", f"{s['wall'] / full:.2%}", str(c.get("new", 0)),
                   str(c.get("modified", 0)), str(c.get("moved", 0)), str(c.get("unchanged", 0)),
-                  str(c.get("embedded", 0)))  # fmt: skip
+                  str(c.get("embedded", 0)), f"{s['embed']:.1f}", f"{s['store']:.1f}",
+                  f"{s['parse'] + s['split']:.1f}")  # fmt: skip
     console.print(t)
 
 

@@ -244,8 +244,8 @@ def sync(
         try:
             report = SyncEngine(settings=settings, embedder=embedder).run(conn, name)
         except SyncAlreadyRunning as exc:
-            out.print(f"{exc}; nothing done")
-            return
+            err.print(Text(f"{exc.message}; nothing done here ({exc.hint})", style="yellow"))
+            raise typer.Exit(code=1) from exc
         except SourcierError as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
             raise typer.Exit(code=1) from exc

@@ -77,7 +77,9 @@ class Settings(BaseSettings):
     # Sync
     sources: list[SourceConfig] = Field(default_factory=list, description="[[sources]] declared in sourcier.toml.")
     sync_claim_batch: int = Field(default=32, ge=1, description="Jobs a worker claims at once.")
-    sync_lease_s: float = Field(default=600.0, gt=0, description="After this, a claimed unfinished job is retaken.")
+    sync_lease_s: float = Field(
+        default=60.0, gt=0, description="A claimed job its worker stops renewing (every lease/3) is retaken after this."
+    )
     sync_retry_base_s: float = Field(default=60.0, ge=0, description="First retry delay of a failed item (doubles).")
 
     # Retrieval

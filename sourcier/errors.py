@@ -48,6 +48,18 @@ class FileTooLarge(IngestError):
     """The file is over the configured size cap."""
 
 
+class SyncError(SourcierError):
+    """Keeping the index in line with its sources could not go ahead."""
+
+
+class SyncAlreadyRunning(SyncError):
+    """Another process is syncing this source right now; this run did nothing."""
+
+
+class EmbeddingModelMismatch(ConfigError):
+    """Vectors of one embedding model were about to meet vectors (or queries) of another."""
+
+
 class NotAuthenticated(SourcierError):
     """No valid identity came with the request."""
 

@@ -15,6 +15,8 @@ _STATUS: tuple[tuple[type[errors.SourcierError], int, str], ...] = (
     (errors.NotFound, 404, "not_found"),
     (errors.SqlRefused, 422, "sql_refused"),
     (errors.GuardRefusal, 422, "refused"),
+    (errors.SyncAlreadyRunning, 409, "sync_running"),
+    (errors.EmbeddingModelMismatch, 503, "index_model_mismatch"),  # the server's setup, not the request
     (errors.ConfigError, 400, "invalid"),
     (errors.BackendUnavailable, 503, "unavailable"),
 )

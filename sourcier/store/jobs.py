@@ -245,6 +245,21 @@ def claim(conn: Connection[Any], *, worker: str, n: int, lease_s: float, run_id:
     return sorted(jobs, key=lambda j: j.id)
 
 
+_EXTEND = """
+UPDATE sync_jobs SET leased_until = now() + make_interval(secs => %(lease)s)
+WHERE worker = %(worker)s AND state = 'pending'
+"""
+
+
+def extend_leases(conn: Connection[Any], *, worker: str, lease_s: float) -> int:
+    """Push back the end of every lease this worker holds (its heartbeat); returns how many it holds.
+
+    A job another worker took over after our lease ran out carries that worker's name: it is not ours
+    any more and stays untouched.
+    """
+    return conn.execute(_EXTEND, {"worker": worker, "lease": lease_s}).rowcount
+
+
 _COMPLETE = """
 UPDATE sync_jobs SET state = %(state)s, outcome = %(outcome)s, chunks = %(chunks)s, embedded = %(embedded)s,
     worker = %(worker)s, finished_at = now()
@@ -279,6 +294,12 @@ def complete(
         return False
     conn.execute(_PROGRESS, {"run": job.run_id})
     return True
+
+
+def error_count(conn: Connection[Any], run_id: int) -> int:
+    """Problems recorded for a run by every worker: failed items and parts of the source that could not be listed."""
+    row = conn.execute("SELECT count(*) FROM sync_errors WHERE run_id = %s", (run_id,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def pending_count(conn: Connection[Any], run_id: int) -> int:

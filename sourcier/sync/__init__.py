@@ -1,11 +1,11 @@
 """Keeping the index in line with sources: list, detect what changed, fetch, parse, embed, store."""
 
+from sourcier.errors import SyncAlreadyRunning
 from sourcier.sync._connector import Connector, FetchedItem, FetchFailed, ItemRef, ListingProblem, NotModified
 from sourcier.sync._connectors import CONNECTORS, create_connector
 from sourcier.sync._engine import (
     FolderIndexer,
     Scheduler,
-    SyncAlreadyRunning,
     SyncEngine,
     SyncReport,
     Worker,

@@ -34,7 +34,7 @@ from psycopg import Connection
 from sourcier import store
 from sourcier.config import Settings, SourceConfig
 from sourcier.embed import Embedder
-from sourcier.errors import ConfigError, SourcierError
+from sourcier.errors import ConfigError, SourcierError, SyncAlreadyRunning
 from sourcier.ingest import is_supported
 from sourcier.store import chunks as chunk_store
 from sourcier.store import documents as doc_store
@@ -52,6 +52,7 @@ from sourcier.sync._indexer import (
     chunking_fingerprint,
     embed_with_cache,
 )
+from sourcier.sync._lease import LeaseHeartbeat, conninfo_of
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,6 @@ def parse_every(text: str) -> int:
     return int(m.group(1)) * _UNIT_S[m.group(2) or "s"]
 
 
-class SyncAlreadyRunning(SourcierError):
-    """Another process is syncing this source right now."""
-
-
 @dataclass(slots=True)
 class SyncReport(IndexReport):
     """What one run did. Lists hold what this process did; `counts` covers every worker of the run."""
@@ -85,6 +82,8 @@ class SyncReport(IndexReport):
     interrupted_runs: list[int] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     unread: int = 0  # skipped by the planner on their version hint alone
+    listing_problems: int = 0  # parts of the source that could not be listed (an unreadable folder, a bad rule)
+    still_failed: int = 0  # failed in an earlier run and unchanged since: not read again
 
 
 def _stat_signature(path: Path) -> tuple[int, int]:
@@ -420,8 +419,8 @@ class SyncEngine:
         src = source_store.get_source(conn, source_name)
         if not job_store.try_lock_source(conn, src.id):
             raise SyncAlreadyRunning(
-                f"source {source_name!r} is being synced by another process right now",
-                hint="wait for it to finish (see `sourcier status`)",
+                f"a sync of {source_name!r} is already running (in another process)",
+                hint="wait for it to finish; `sourcier source list` shows its last run",
             )
         runner = _JobRunner(
             settings=self._settings,
@@ -438,7 +437,8 @@ class SyncEngine:
                 connector = self._factory(src.kind, src.location, self._settings, _options(src))
                 runner.use_connector(src.id, connector)
                 self._plan(conn, src, connector, report)
-                self._work(conn, runner, report)
+                with LeaseHeartbeat(conninfo_of(conn), worker=runner.worker_id, lease_s=self._settings.sync_lease_s):
+                    self._work(conn, runner, report)
                 self._finalise(conn, src, report)
             except BaseException as exc:
                 report.status = "failed" if isinstance(exc, Exception) else "interrupted"
@@ -465,6 +465,7 @@ class SyncEngine:
             if isinstance(item, ListingProblem):
                 job_store.record_error(conn, report.run_id, item.uri, item.reason)
                 report.failed.append((item.uri, item.reason))
+                report.listing_problems += 1
                 listed.append(item.uri)  # what could not be listed is not deleted
                 kept_prefixes.append(item.uri.rstrip("/") + "/")
                 continue
@@ -484,6 +485,7 @@ class SyncEngine:
                     report.unread += 1
                 else:
                     report.failed.append((item.path, "unchanged since it failed"))
+                    report.still_failed += 1
                 self._emit(IndexEvent("skipped", item.path))
                 continue
             todo.append((item.uri, item.path, item.version, item.size, item.modified_at, acl))
@@ -532,7 +534,10 @@ class SyncEngine:
             counts["unchanged"] = counts.get("unchanged", 0) + report.unread
             counts["chunks"] = sum(c for _, c, _ in outcomes.values())
             counts["embedded"] = sum(e for _, _, e in outcomes.values())
-            counts["errors"] = len(report.failed)
+            # Every worker's failed items and the listing's problems (both recorded as the run's errors),
+            # and items skipped because they failed before and have not changed since.
+            counts["listing_errors"] = report.listing_problems
+            counts["errors"] = job_store.error_count(conn, report.run_id) + report.still_failed
             report.counts = counts
             job_store.finish_run(conn, report.run_id, status="succeeded", counts=counts)
             job_store.schedule_next(conn, src.id)
@@ -569,19 +574,22 @@ class Worker:
         report = SyncReport(source="*")
         stop = stop or threading.Event()
         idle_since = time.monotonic()
+        lease_s = self._settings.sync_lease_s
+        heartbeat = LeaseHeartbeat(conninfo_of(conn), worker=self._runner.worker_id, lease_s=lease_s)
         try:
-            while not stop.is_set():
-                batch = job_store.claim(
-                    conn, worker=self._runner.worker_id, n=self._settings.sync_claim_batch,
-                    lease_s=self._settings.sync_lease_s,
-                )  # fmt: skip
-                if batch:
-                    self._runner.process(conn, batch, report)
-                    idle_since = time.monotonic()
-                    continue
-                if idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
-                    break
-                stop.wait(0.2)
+            with heartbeat:
+                while not stop.is_set():
+                    batch = job_store.claim(
+                        conn, worker=self._runner.worker_id, n=self._settings.sync_claim_batch,
+                        lease_s=self._settings.sync_lease_s,
+                    )  # fmt: skip
+                    if batch:
+                        self._runner.process(conn, batch, report)
+                        idle_since = time.monotonic()
+                        continue
+                    if idle_exit_s is not None and time.monotonic() - idle_since >= idle_exit_s:
+                        break
+                    stop.wait(0.2)
         finally:
             self._runner.close()
         return report

@@ -36,11 +36,11 @@ def _env(tmp_path: Path, pg: str) -> dict[str, str]:
     }
 
 
-def _cli(tmp_path: Path, pg: str, *args: str) -> subprocess.Popen[str]:
+def _cli(tmp_path: Path, pg: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.sync.slow_cli", *args],
         cwd=tmp_path,
-        env=_env(tmp_path, pg),
+        env={**_env(tmp_path, pg), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

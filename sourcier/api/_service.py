@@ -121,30 +121,72 @@ class Answering:
         regenerated_from: int | None = None,
         store: bool = True,
     ) -> Iterator[Event]:
-        """Events for one question; the conversation (when given) must be the caller's, else NotFound."""
+        """Events for one question; the conversation (when given) must be the caller's, else NotFound.
+
+        Routed to the documents, the warehouse, or both: then the warehouse's figure comes first (its summary
+        streamed as the first tokens, its SQL and table in the final record), the documents' answer after it.
+        """
         t0 = time.perf_counter()
-        history: list[Turn] = []
-        if conversation_id is not None:
-            if not conversations.owned(conn, who.name, conversation_id):
-                raise NotFound("No such conversation.")
-            history = [
-                Turn(a.question, a.text)
-                for a in conversations.answers(conn, who.name, conversation_id)
-                if a.regenerated_from is None
-            ]
-        route = self._route(conn, question, mode)
+        history = self._history(conn, who, conversation_id, regenerated_from)
+        route = self._route(conn, who, question, mode)
+        figure: warehouse_sql.SqlAnswer | None = None
+        if route != "documents":
+            try:
+                figure = warehouse_sql.ask_warehouse(self._settings, question, who.principals, model=self._model)
+            except SourcierError as exc:
+                if route == "warehouse":
+                    raise
+                log.info("the warehouse part of a 'both' question gave nothing (%s)", exc.message)
         if route == "warehouse":
-            yield from self._ask_warehouse(conn, who, question, conversation_id, t0, store, regenerated_from)
+            assert figure is not None
+            yield from self._warehouse_answer(conn, who, figure, conversation_id, t0, store, regenerated_from)
             return
+        yield from self._documents_answer(
+            conn, who, question, history, figure, conversation_id, t0, store, regenerated_from
+        )
+
+    def _history(
+        self, conn: Connection[Any], who: Identity, conversation_id: int | None, regenerated_from: int | None
+    ) -> list[Turn]:
+        """The turns a follow-up is rewritten with: up to (not including) the answer being regenerated."""
+        if conversation_id is None:
+            return []
+        if not conversations.owned(conn, who.name, conversation_id):
+            raise NotFound("No such conversation.")
+        turns: list[Turn] = []
+        for a in conversations.answers(conn, who.name, conversation_id):
+            if a.id == regenerated_from:
+                break
+            if a.regenerated_from is None:
+                turns.append(Turn(a.question, a.text))
+        return turns
+
+    def _documents_answer(
+        self,
+        conn: Connection[Any],
+        who: Identity,
+        question: str,
+        history: list[Turn],
+        figure: warehouse_sql.SqlAnswer | None,
+        conversation_id: int | None,
+        t0: float,
+        store: bool,
+        regenerated_from: int | None,
+    ) -> Iterator[Event]:
         t_rw = time.perf_counter()
         rewrite = self._rewriter.run(question, history, language="fr")
         rewrite_ms = (time.perf_counter() - t_rw) * 1e3
         result = self._retriever.run(conn, rewrite.standalone, principals=who.principals)
         yield Event("retrieval", {"passages": [passage_out(h).model_dump() for h in result.hits]})
         first_token_ms: float | None = None
+        lead = ""
+        if figure is not None and figure.found:
+            lead = f"{figure.text}\n\n"
+            first_token_ms = (time.perf_counter() - t0) * 1e3
+            yield Event("token", {"text": lead, "restart": False})
         if self._generated is None:
             answer = self._extractive.run(question, result.hits, language=result.language)
-            first_token_ms = (time.perf_counter() - t0) * 1e3
+            first_token_ms = first_token_ms or (time.perf_counter() - t0) * 1e3
             for piece in re.findall(r"\S+\s*|\s+", answer.text):  # streamed like a model's, word by word
                 yield Event("token", {"text": piece, "restart": False})
         else:
@@ -152,7 +194,8 @@ class Answering:
             for delta in stream:
                 if first_token_ms is None:
                     first_token_ms = (time.perf_counter() - t0) * 1e3
-                yield Event("token", {"text": delta.text, "restart": delta.restart})
+                text = lead + delta.text if delta.restart else delta.text  # a restart keeps the figure shown
+                yield Event("token", {"text": text, "restart": delta.restart})
             answer = stream.result
         cites = _citations(answer)
         yield Event("citations", {"citations": [c.model_dump() for c in cites]})
@@ -161,30 +204,30 @@ class Answering:
             conversation_id=conversation_id,
             question=question,
             language=answer.language,
-            text=answer.text,
-            found=answer.found,
+            text=lead + answer.text,
+            found=answer.found or (figure is not None and figure.found),
             citations=cites,
             model=answer.model,
             prompt_version=answer.prompt_version,
             citation_validity=answer.citation_validity,
-            notice=answer.notice,
-            sql=None,
-            table=None,
+            notice=" ".join(n for n in (figure.notice if figure else None, answer.notice) if n) or None,
+            sql=figure.sql if figure is not None else None,
+            table=_table(figure),
         )
         if store:
             out = self._store(conn, who, out, regenerated_from)
-        total_ms = (time.perf_counter() - t0) * 1e3
         traces.record(
             conn,
             who.name,
             traces.Trace(
                 question=question,
-                mode="documents",
+                mode="documents" if figure is None else "both",
                 chunk_ids=[c.passage_id for c in cites] or [h.chunk_id for h in result.hits],
-                total_ms=total_ms,
+                total_ms=(time.perf_counter() - t0) * 1e3,
                 answer_id=out.answer_id,
                 prompt_version=answer.prompt_version,
                 model=answer.model,
+                sql=out.sql,
                 rewrite_ms=rewrite_ms,
                 embed_ms=result.embed_ms,
                 retrieve_ms=result.db_ms,
@@ -193,54 +236,39 @@ class Answering:
         )
         yield Event("done", out.model_dump(mode="json"), answer=out)
 
-    def _route(self, conn: Connection[Any], question: str, mode: AskMode) -> str:
+    def _route(self, conn: Connection[Any], who: Identity, question: str, mode: AskMode) -> warehouse_sql.Route:
+        """Forced by the caller, else chosen from the question and the part of the catalogue the caller may read."""
         if mode == "documents":
             return "documents"
         try:
             reachable = warehouse_sql.warehouse_reachable(self._settings, conn)
             if mode == "warehouse" and not reachable:
                 raise NotFound("No warehouse is configured.")
-            catalogue = warehouse_sql.catalogue_from(self._settings)
-            chosen = warehouse_sql.choose_route(question, catalogue, reachable=reachable, force=mode)
+            catalogue = warehouse_sql.catalogue_from(self._settings).visible_to(who.principals)
+            return warehouse_sql.choose_route(question, catalogue, reachable=reachable, force=mode)
         except NotFound:
             raise
         except SourcierError as exc:
-            log.warning("routing failed (%s); answering from documents", exc)
+            log.warning("routing failed (%s); answering from documents", exc.message)
             return "documents"
-        return "warehouse" if chosen == "warehouse" else "documents"
 
-    def _ask_warehouse(
+    def _warehouse_answer(
         self,
         conn: Connection[Any],
         who: Identity,
-        question: str,
+        sa: warehouse_sql.SqlAnswer,
         conversation_id: int | None,
         t0: float,
         store: bool,
         regenerated_from: int | None,
     ) -> Iterator[Event]:
-        s = self._settings
-        catalogue = warehouse_sql.catalogue_from(s)
         yield Event("retrieval", {"passages": []})
-        with warehouse_sql.warehouse(s) as conninfo:
-            answerer = warehouse_sql.WarehouseAnswerer(
-                conninfo=conninfo,
-                catalogue=catalogue,
-                generator=warehouse_sql.TemplateSqlGenerator(),
-                validator=warehouse_sql.SqlValidator(catalogue=catalogue, max_rows=s.sql_max_rows),
-                executor=warehouse_sql.SqlExecutor(
-                    max_rows=s.sql_max_rows, max_bytes=s.sql_max_bytes, timeout_ms=s.sql_timeout_ms
-                ),
-            )
-            sa = answerer.run(question, list(who.principals))
-        table = None
-        if sa.result is not None:
-            table = TableOut(columns=list(sa.result.columns), rows=[[_cell(v) for v in r] for r in sa.result.rows])
+        yield Event("token", {"text": sa.text, "restart": False})
         yield Event("citations", {"citations": []})
         out = AnswerOut(
             answer_id=None,
             conversation_id=conversation_id,
-            question=question,
+            question=sa.question,
             language=sa.language,
             text=sa.text,
             found=sa.found,
@@ -250,7 +278,7 @@ class Answering:
             citation_validity=None,
             notice=sa.notice,
             sql=sa.sql,
-            table=table,
+            table=_table(sa),
         )
         if store:
             out = self._store(conn, who, out, regenerated_from)
@@ -258,11 +286,12 @@ class Answering:
             conn,
             who.name,
             traces.Trace(
-                question=question,
+                question=sa.question,
                 mode="warehouse",
                 chunk_ids=[],
                 total_ms=(time.perf_counter() - t0) * 1e3,
                 answer_id=out.answer_id,
+                model=self._model.name if self._model is not None and sa.generator == "model" else None,
                 sql=sa.sql,
             ),
         )
@@ -293,6 +322,12 @@ class Answering:
             ),
         )
         return out.model_copy(update={"answer_id": answer_id, "conversation_id": conversation_id})
+
+
+def _table(sa: warehouse_sql.SqlAnswer | None) -> TableOut | None:
+    if sa is None or sa.result is None:
+        return None
+    return TableOut(columns=list(sa.result.columns), rows=[[_cell(v) for v in r] for r in sa.result.rows])
 
 
 def _cell(v: object) -> Any:

@@ -17,7 +17,7 @@ from sourcier.sql._catalogue import (
     demo_catalogue_path,
     load_catalogue,
 )
-from sourcier.sql._connect import WAREHOUSE_DATABASE, catalogue_from, warehouse
+from sourcier.sql._connect import WAREHOUSE_DATABASE, ask_warehouse, catalogue_from, warehouse
 from sourcier.sql._execute import Cell, SqlExecutor, SqlResult, connect_reader
 from sourcier.sql._generate import SqlGenerator
 from sourcier.sql._llm import LlmSqlGenerator, extract_sql, load_prompt
@@ -46,6 +46,7 @@ __all__ = [
     "TemplateSqlGenerator",
     "ValidatedQuery",
     "WarehouseAnswerer",
+    "ask_warehouse",
     "catalogue_from",
     "choose_route",
     "connect_reader",

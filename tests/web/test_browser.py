@@ -46,7 +46,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def site(pg: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def site(pg: str, warehouse: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A running server over an indexed folder, with an admin and a plain user; emptied afterwards."""
     home = tmp_path_factory.mktemp("web-home")
     docs = tmp_path_factory.mktemp("web-docs")
@@ -55,7 +55,7 @@ def site(pg: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     (docs / ".sourcier-access.toml").write_text('read = ["everyone"]\n', encoding="utf-8")
     extra = tmp_path_factory.mktemp("web-extra")
     (extra / "note.md").write_text("# Note\n\nLa cantine ouvre à midi.\n", encoding="utf-8")
-    settings = Settings(home=home, database_url=pg, parse_workers=1)  # type: ignore[arg-type]
+    settings = Settings(home=home, database_url=pg, warehouse_url=warehouse, parse_workers=1)  # type: ignore[arg-type]
     embedder = FakeEmbedder()
     with store.connect(pg) as conn:
         users.create_user(conn, "admin", password=PASSWORD, is_admin=True)
@@ -241,3 +241,25 @@ def test_admin_adds_a_folder_source_and_sees_its_sync_finish(site: dict[str, Any
     expect(row.locator(".badge")).to_have_text("terminée", timeout=15_000)
     expect(page.locator("#stat-documents")).to_have_text("3", timeout=10_000)
     _screenshot(page, "admin-sources.png")
+
+
+def test_warehouse_answer_shows_its_sql_table_and_chart(site: dict[str, Any], page: Page) -> None:
+    _sign_in(page, site["url"], "/", "alice")
+    page.get_by_label("Entrepôt de données").check()
+    page.get_by_label("Votre question").fill("Chiffre d'affaires 2024 par région")
+    page.get_by_label("Votre question").press("Enter")
+    answer = page.locator("#messages > *").last
+    expect(answer.locator(".sql")).to_be_visible(timeout=15_000)
+    expect(answer.locator(".sql-code")).to_contain_text("sales.regions")
+    rows = answer.locator(".result-table tbody tr")
+    expect(rows.first).to_be_visible()
+    n = rows.count()
+    assert n >= 2
+    expect(answer.locator(".result-chart rect")).to_have_count(n)  # one bar per row of the table
+    widths = [float(w) for w in answer.locator(".result-chart rect").evaluate_all(
+        "rs => rs.map(r => r.getAttribute('width'))")]  # fmt: skip
+    values = [float(t.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", "."))
+              for t in answer.locator(".result-table tbody tr td:nth-child(2)").all_inner_texts()]  # fmt: skip
+    assert widths.index(max(widths)) == values.index(max(values))  # the longest bar is the largest figure
+    answer.locator(".result-chart").scroll_into_view_if_needed()
+    _screenshot(page, "chat-warehouse.png")

@@ -109,7 +109,48 @@ document.addEventListener("DOMContentLoaded", () => {
     thead.textContent = "";
     tbody.textContent = "";
     thead.append(el("tr", {}, ...table.columns.map((c) => el("th", { scope: "col", text: c }))));
-    for (const row of table.rows) tbody.append(el("tr", {}, ...row.map((v) => el("td", { text: v === null ? "" : String(v) }))));
+    // Numbers come as JSON numbers, decimals as exact strings ("1601626.92"): both shown right-aligned, localised.
+    const numeric = (v) => typeof v === "number" || (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v));
+    const lang = document.documentElement.lang || "fr";
+    const cell = (v) => el("td", numeric(v)
+      ? { class: "num", text: Number(v).toLocaleString(lang, { maximumFractionDigits: 2 }) }
+      : { text: v === null ? "" : String(v) });
+    for (const row of table.rows) tbody.append(el("tr", {}, ...row.map(cell)));
+  }
+
+  // A bar chart where it fits: one label column and one numeric column, 2 to 40 rows (else the table alone).
+  function chartable(table) {
+    if (!table || table.columns.length !== 2 || table.rows.length < 2 || table.rows.length > 40) return null;
+    const values = table.rows.map((r) => (typeof r[1] === "number" ? r[1] : Number(r[1])));
+    if (values.some((v) => !Number.isFinite(v) || v < 0)) return null;
+    return { labels: table.rows.map((r) => (r[0] === null ? "" : String(r[0]))), values };
+  }
+
+  function renderChart(view, table) {
+    const box = view.node.querySelector(".result-chart");
+    box.textContent = "";
+    const data = chartable(table);
+    box.hidden = data === null;
+    if (data === null) return;
+    const NS = "http://www.w3.org/2000/svg", bar = 22, gap = 6, labelW = 160, width = 560;
+    const max = Math.max(...data.values) || 1;
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", `0 0 ${width} ${data.values.length * (bar + gap)}`);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", `${table.columns[1]} / ${table.columns[0]}`);
+    data.values.forEach((v, i) => {
+      const y = i * (bar + gap), w = Math.max(1, ((width - labelW - 90) * v) / max);
+      const add = (tag, attrs, text) => {
+        const n = document.createElementNS(NS, tag);
+        for (const [k, val] of Object.entries(attrs)) n.setAttribute(k, String(val));
+        if (text !== undefined) n.textContent = text;
+        svg.append(n);
+      };
+      add("text", { x: labelW - 6, y: y + bar * 0.7, "text-anchor": "end", class: "chart-label" }, data.labels[i].length > 26 ? `${data.labels[i].slice(0, 25)}…` : data.labels[i]);
+      add("rect", { x: labelW, y, width: w, height: bar, rx: 3, class: "chart-bar" });
+      add("text", { x: labelW + w + 6, y: y + bar * 0.7, class: "chart-value" }, v.toLocaleString(document.documentElement.lang || "fr"));
+    });
+    box.append(svg);
   }
 
   function finish(view, answer) {
@@ -125,7 +166,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const sql = view.node.querySelector(".sql");
     if (answer.sql) {
       view.node.querySelector(".sql-code").textContent = answer.sql;
-      if (answer.table) renderTable(view, answer.table);
+      if (answer.table) { renderTable(view, answer.table); renderChart(view, answer.table); }
       sql.hidden = false;
     }
     if (answer.answer_id !== undefined && answer.answer_id !== null) {

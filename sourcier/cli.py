@@ -33,6 +33,7 @@ from sourcier.llm import PLAIN_CHAT_TEMPLATE, LocalLlamaServer, TokenStream, cre
 from sourcier.retrieve import HybridRetriever, Mode, search_params
 from sourcier.sql.demo import load_demo
 from sourcier.store import documents as doc_store
+from sourcier.store import embeddings as emb_store
 from sourcier.store import sources as source_store
 from sourcier.store import users
 from sourcier.sync import (
@@ -40,6 +41,7 @@ from sourcier.sync import (
     FolderIndexer,
     IndexEvent,
     IndexReport,
+    Reindexer,
     Scheduler,
     SyncAlreadyRunning,
     SyncEngine,
@@ -273,6 +275,37 @@ def worker(
             return
     out.print(f"worker done: {len(report.ingested)} indexed, {len(report.unchanged)} unchanged,"
               f" {len(report.moved)} moved, {len(report.failed)} failed")  # fmt: skip
+
+
+@app.command()
+def reindex(
+    limit: Annotated[int | None, typer.Option(help="Embed at most this many passages now; run again for more.")] = None,
+    keep_previous: Annotated[
+        bool, typer.Option(help="Keep the old model's cached vectors: switching back then embeds nothing.")
+    ] = False,
+) -> None:
+    """Switch the index to the configured embedding model: new vectors are built beside the old ones, and
+    searches keep using the old ones until every passage has its new vector. Stopped, it resumes."""
+    settings = _settings()
+    embedder = create_embedder(settings)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with _session(settings) as conn, Progress(*columns, console=err) as progress:
+        task = progress.add_task(f"embedding for {embedder.model_id}", total=None)
+        reindexer = Reindexer(
+            embedder=embedder,
+            keep_previous=keep_previous,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+        try:
+            report = reindexer.run(conn, limit=limit)
+        except SourcierError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(code=1) from exc
+    summary = f"{report.embedded} passages embedded, {report.reused} already had a vector of {report.model_id}"
+    if report.switched:
+        out.print(f"index now on {report.model_id} ({report.replaced} passages switched); {summary}", highlight=False)
+    else:
+        out.print(f"stopped before the end; {summary}; searches still use {report.previous}", highlight=False)
 
 
 AsUser = Annotated[
@@ -562,6 +595,7 @@ def status() -> None:
         counts = doc_store.counts(conn)
         failures = doc_store.failures(conn)
         source_rows = source_store.list_sources(conn)
+        models = emb_store.models(conn)
         conninfo = conn.info.dsn
     t = Table(title="sourcier status", show_header=False)
     t.add_row("database", store.describe(conninfo) + ("" if settings.database_url else "  (embedded)"))
@@ -572,6 +606,10 @@ def status() -> None:
     configured = create_embedder(settings).model_id
     stored = ", ".join(counts.models) or "none yet"
     t.add_row("embedding model", f"{configured} (vectors stored: {stored})")
+    if "building" in models:
+        t.add_row("being built", f"{models['building'].model_id}: run `sourcier reindex` to finish the switch")
+    if "active" in models and models["active"].model_id != configured:
+        t.add_row("[yellow]warning[/yellow]", f"the index is on {models['active'].model_id}: run `sourcier reindex`")
     out.print(t)
     for f in failures:
         out.print(Text(f"  {f.path}: {f.error}", style="yellow"))
@@ -613,9 +651,8 @@ def user_list() -> None:
 def user_disable(name: str) -> None:
     """Disable a user: no sign-in, no token, no question answered, from the next request on."""
     with _session(_settings()) as conn:
-        users.set_disabled(conn, name, True)
-        revoked = users.revoke_tokens(conn, name)
-    out.print(f"user {name} disabled ({revoked} tokens revoked)")
+        revoked = users.disable_user(conn, name)
+    out.print(f"user {name} disabled ({revoked} tokens revoked, web sessions ended)")
 
 
 @user_app.command("token")
@@ -658,6 +695,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (sharing only PostgreSQL).")] = 1,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Reverse proxies whose X-Forwarded-For / -Proto are believed (comma-separated; '*' for any)."
+            " Sign-in rate limits count the address they give."
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """The web pages and the HTTP API (uvicorn), with the embedded PostgreSQL by default and the sync schedule."""
     import os
@@ -678,7 +722,15 @@ def serve(
             thread = threading.Thread(target=scheduler.watch, args=(stop,), name="sync-schedule", daemon=True)
             thread.start()
             try:
-                uvicorn.run("sourcier.api:app_from_env", factory=True, host=host, port=port, workers=workers)
+                uvicorn.run(
+                    "sourcier.api:app_from_env",
+                    factory=True,
+                    host=host,
+                    port=port,
+                    workers=workers,
+                    proxy_headers=True,
+                    forwarded_allow_ips=forwarded_allow_ips,
+                )
             finally:
                 stop.set()
                 thread.join(timeout=30)

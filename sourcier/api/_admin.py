@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from argon2 import PasswordHasher
 from fastapi import APIRouter, Depends, Path
 
 from sourcier.api._deps import Conn, current_admin
@@ -59,38 +58,25 @@ def create_user(body: AdminUserIn, conn: Conn) -> AdminUserOut:
     return next(_user_out(u) for u in users.list_users(conn) if u.name == body.name)
 
 
-_SET_ADMIN = "UPDATE users SET is_admin = %(admin)s WHERE name = %(name)s"
-_SET_PASSWORD = "UPDATE users SET password_hash = %(hash)s WHERE name = %(name)s"
-
-
 @router.patch("/users/{name}", response_model=AdminUserOut)
 def update_user(name: NamePath, body: AdminUserPatch, conn: Conn) -> AdminUserOut:
-    found = [u for u in users.list_users(conn) if u.name == name]
-    if not found:
+    if not any(u.name == name for u in users.list_users(conn)):
         raise NotFound(f"No user named {name!r}.")
     with conn.transaction():
-        if body.disabled is not None:
-            users.set_disabled(conn, name, body.disabled)
-            if body.disabled:
-                users.revoke_tokens(conn, name)
-                conn.execute("DELETE FROM web_sessions s USING users u WHERE u.id = s.user_id AND u.name = %s", (name,))
+        if body.disabled:
+            users.disable_user(conn, name)
+        elif body.disabled is not None:
+            users.set_disabled(conn, name, False)
         if body.is_admin is not None:
-            conn.execute(_SET_ADMIN, {"admin": body.is_admin, "name": name})
+            users.set_admin(conn, name, body.is_admin)
         if body.password is not None:
-            conn.execute(_SET_PASSWORD, {"hash": PasswordHasher().hash(body.password), "name": name})
+            users.set_password(conn, name, body.password)
     return next(_user_out(u) for u in users.list_users(conn) if u.name == name)
-
-
-_GROUPS = """
-SELECT g.name, coalesce(array_agg(u.name ORDER BY u.name) FILTER (WHERE u.name IS NOT NULL), '{}')
-FROM groups g LEFT JOIN group_members m ON m.group_id = g.id LEFT JOIN users u ON u.id = m.user_id
-GROUP BY g.id ORDER BY g.name
-"""
 
 
 @router.get("/groups", response_model=list[GroupOut])
 def list_groups(conn: Conn) -> list[GroupOut]:
-    return [GroupOut(name=r[0], members=list(r[1])) for r in conn.execute(_GROUPS)]
+    return [GroupOut(name=name, members=members) for name, members in users.list_groups(conn)]
 
 
 @router.post("/groups", response_model=GroupOut, status_code=201)

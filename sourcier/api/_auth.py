@@ -43,6 +43,7 @@ def login(body: LoginIn, request: Request, response: Response, conn: Conn) -> Lo
         sessions.record_attempt(conn, body.username, ip, False)
         raise NotAuthenticated("Wrong user name or password.") from None
     sessions.record_attempt(conn, body.username, ip, True)
+    sessions.purge_expired(conn)
     session_id = sessions.create_session(conn, who.name, ttl=SESSION_TTL)
     csrf = secrets.token_urlsafe(32)
     secure = request.url.scheme == "https"

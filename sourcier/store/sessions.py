@@ -45,6 +45,23 @@ def delete_session(conn: Connection[Any], session_id: str) -> None:
     conn.execute("DELETE FROM web_sessions WHERE id_hash = %(hash)s", {"hash": _hash(session_id)})
 
 
+_PURGE = """
+WITH s AS (DELETE FROM web_sessions WHERE expires_at <= now() RETURNING 1),
+     a AS (DELETE FROM sign_in_attempts WHERE at < now() - %(keep)s RETURNING 1)
+SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM a)
+"""
+
+
+def purge_expired(conn: Connection[Any], *, keep_attempts: timedelta = timedelta(days=1)) -> tuple[int, int]:
+    """Deletes expired sessions and sign-in attempts older than `keep_attempts` (far past the rate window).
+
+    Called at each successful sign-in, so the tables stay small without a separate job; returns what went.
+    """
+    row = conn.execute(_PURGE, {"keep": keep_attempts}).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 _RECORD = "INSERT INTO sign_in_attempts (username, client_ip, ok) VALUES (%(user)s, %(ip)s, %(ok)s)"
 
 

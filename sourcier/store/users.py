@@ -205,6 +205,39 @@ def revoke_tokens(conn: Connection[Any], user: str) -> int:
     return cur.rowcount
 
 
+def disable_user(conn: Connection[Any], name: str) -> int:
+    """Disable a user in one transaction: no sign-in, tokens revoked, web sessions ended; returns tokens revoked."""
+    with conn.transaction():
+        set_disabled(conn, name, True)
+        revoked = revoke_tokens(conn, name)
+        conn.execute("DELETE FROM web_sessions s USING users u WHERE u.id = s.user_id AND u.name = %s", (name,))
+    return revoked
+
+
+def set_admin(conn: Connection[Any], name: str, is_admin: bool) -> None:
+    if conn.execute("UPDATE users SET is_admin = %s WHERE name = %s", (is_admin, name)).rowcount == 0:
+        raise NotFound(f"No user named {name!r}.")
+
+
+def set_password(conn: Connection[Any], name: str, password: str) -> None:
+    """Stores the argon2 hash of the new password (never the password)."""
+    cur = conn.execute("UPDATE users SET password_hash = %s WHERE name = %s", (_hasher.hash(password), name))
+    if cur.rowcount == 0:
+        raise NotFound(f"No user named {name!r}.")
+
+
+_GROUPS = """
+SELECT g.name, coalesce(array_agg(u.name ORDER BY u.name) FILTER (WHERE u.name IS NOT NULL), '{}')
+FROM groups g LEFT JOIN group_members m ON m.group_id = g.id LEFT JOIN users u ON u.id = m.user_id
+GROUP BY g.id ORDER BY g.name
+"""
+
+
+def list_groups(conn: Connection[Any]) -> list[tuple[str, list[str]]]:
+    """Every group with its members' names, by group name."""
+    return [(str(r[0]), list(r[1])) for r in conn.execute(_GROUPS)]
+
+
 def token_expiry(conn: Connection[Any], token: str) -> datetime | None:
     row = conn.execute("SELECT expires_at FROM api_tokens WHERE token_hash = %s", (_token_hash(token),)).fetchone()
     return row[0] if row else None

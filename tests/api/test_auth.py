@@ -105,3 +105,43 @@ def test_security_headers_on_every_response(api: Api, people: None) -> None:
 def test_health_and_readiness(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     assert api.client.get("/readyz").status_code == 200
+
+
+def test_admin_disabling_a_user_ends_sessions_and_revokes_tokens_then_reenabling_needs_a_new_token(
+    api: Api, people: None
+) -> None:
+    old_token = api.token("alice")
+    _login(api, "alice")
+    sid = api.client.cookies["sourcier_session"]
+    api.client.cookies.clear()
+    root = api.token("root")
+    assert api.client.patch("/api/v1/admin/users/alice", json={"disabled": True}, headers=root).status_code == 200
+    sessions_left = api.conn.execute(
+        "SELECT count(*) FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE u.name = 'alice'"
+    ).fetchone()
+    assert sessions_left == (0,)
+    assert api.client.patch("/api/v1/admin/users/alice", json={"disabled": False}, headers=root).status_code == 200
+    api.client.cookies.set("sourcier_session", sid)
+    assert api.client.get("/api/v1/me").status_code == 401  # the session ended for good
+    api.client.cookies.clear()
+    assert api.client.get("/api/v1/me", headers=old_token).status_code == 401  # the token stays revoked
+    assert api.client.get("/api/v1/me", headers=api.token("alice")).status_code == 200
+    r = api.client.patch("/api/v1/admin/users/alice", json={"password": "a new long password"}, headers=root)
+    assert r.status_code == 200
+    assert api.client.post(LOGIN, json={"username": "alice", "password": PASSWORD}).status_code == 401
+    assert api.client.post(LOGIN, json={"username": "alice", "password": "a new long password"}).status_code == 200
+
+
+def test_sign_in_purges_expired_sessions_and_old_attempts(api: Api, people: None) -> None:
+    _login(api, "bob")
+    api.conn.execute("UPDATE web_sessions SET expires_at = now() - interval '1 minute'")
+    api.conn.execute(
+        "INSERT INTO sign_in_attempts (username, client_ip, ok, at) VALUES"
+        " ('bob', '10.0.0.1', false, now() - interval '2 days'), ('bob', '10.0.0.1', false, now())"
+    )
+    api.client.cookies.clear()
+    _login(api, "alice")
+    (sessions_left,) = api.conn.execute("SELECT count(*) FROM web_sessions").fetchone() or (None,)
+    assert sessions_left == 1  # alice's new one; bob's expired one is gone
+    ips = api.conn.execute("SELECT client_ip, at > now() - interval '1 hour' FROM sign_in_attempts").fetchall()
+    assert ("10.0.0.1", False) not in ips and ("10.0.0.1", True) in ips

@@ -67,8 +67,11 @@ class Tally:
     citations: int = 0
     valid_citations: int = 0
     check_validity: list[float] = field(default_factory=list)  # Answer.citation_validity of written answers
+    top_citations: int = 0  # citation [1] of answers given: the passage put first
+    valid_top_citations: int = 0
     first_token_ms: list[float] = field(default_factory=list)
-    total_ms: list[float] = field(default_factory=list)
+    model_ms: list[float] = field(default_factory=list)  # the model's whole answer (the successful attempt)
+    total_ms: list[float] = field(default_factory=list)  # the answerer's run, citation check included
 
     def add(
         self, answer: Answer, golds: Sequence[str] | None, *, gold_passages: Collection[str] = (), ms: float = 0.0
@@ -78,8 +81,10 @@ class Tally:
         if answer.citation_validity is not None:
             self.check_validity.append(answer.citation_validity)
         attempt = next((a for a in answer.attempts if a.ok), None)
-        if attempt is not None and attempt.first_token_ms is not None:
-            self.first_token_ms.append(attempt.first_token_ms)
+        if attempt is not None:
+            self.model_ms.append(attempt.total_ms)
+            if attempt.first_token_ms is not None:
+                self.first_token_ms.append(attempt.first_token_ms)
         if golds is None:
             self.unanswerable += 1
             self.idk_unanswerable += not answer.found
@@ -91,6 +96,9 @@ class Tally:
             for c in answer.citations:
                 self.citations += 1
                 self.valid_citations += citation_valid(c, golds, gold_passages)
+            if answer.citations:
+                self.top_citations += 1
+                self.valid_top_citations += citation_valid(answer.citations[0], golds, gold_passages)
 
     @property
     def citation_validity(self) -> float | None:

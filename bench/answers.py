@@ -150,7 +150,7 @@ def chat_model(args: argparse.Namespace, settings: Settings) -> Iterator[ChatMod
     cache = Path.home() / ".cache" / "sourcier-test"
     path = gguf.assemble(cache / gguf.MODEL_NAME)
     server = LocalLlamaServer(model_path=Path(path), port=args.llm_port, context=4096,
-                              threads=settings.embedding_threads or (os.cpu_count() or 1),
+                              threads=args.llm_threads,
                               chat_template=PLAIN_CHAT_TEMPLATE, alias="gemma-3-270m-q4_k_m")  # fmt: skip
     with server:
         _wait_healthy(server.base_url.removesuffix("/v1") + "/health")
@@ -219,8 +219,8 @@ def evaluate(
 
 def print_run(run: Run, title: str) -> None:
     t = Table(title=title)
-    for col in ("system", "questions", "containment", "citation validity", "IDK answerable", "IDK unanswerable",
-                "check validity", "first token ms (median / max)", "answer ms (median / max)"):  # fmt: skip
+    for col in ("system", "questions", "containment", "citation validity", "[1] valid", "IDK answerable",
+                "IDK unanswerable", "check validity", "first token ms", "model ms", "answer ms"):  # fmt: skip
         t.add_column(col)
     for name, s in run.tallies.items():
         written = name != "extractive"
@@ -229,22 +229,25 @@ def print_run(run: Run, title: str) -> None:
             str(s.answerable + s.unanswerable),
             share(s.contained, s.answerable),
             share(s.valid_citations, s.citations),
+            share(s.valid_top_citations, s.top_citations),
             share(s.idk_answerable, s.answerable),
             share(s.idk_unanswerable, s.unanswerable),
             f"{sum(s.check_validity) / len(s.check_validity):.0%} ({len(s.check_validity)} checked)"
             if s.check_validity
             else "-",
             median_max(s.first_token_ms) if written else "-",
+            median_max(s.model_ms) if written else "-",
             median_max(s.total_ms) if written else median_max(run.extractive_ms),
         )
     console.print(t)
+    console.print("  (ms: median / max; answer ms = the answerer's whole run, citation check included)")
     console.print(f"  retrieve ms (median / max): {median_max(run.retrieve_ms)}, of which query embedding "
                   f"{median_max(run.embed_ms)}; written answers: {run.llm_done} in {run.llm_s:.0f} s")  # fmt: skip
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sets", nargs="*", default=["piaf", "examples"], choices=["piaf", "examples"])
+    ap.add_argument("sets", nargs="*", default=["piaf", "examples"], help="piaf, examples (default: both)")
     ap.add_argument("--questions", type=int, default=600, help="PIAF report questions (half unanswerable)")
     ap.add_argument("--calibration", type=int, default=600, help="PIAF calibration questions (half unanswerable)")
     ap.add_argument("--holdout", type=float, default=0.2, help="share of PIAF passages left out of the index")
@@ -255,9 +258,12 @@ def main() -> None:
     ap.add_argument("--llm-questions", type=int, default=40, help="written answers per set (the first N drawn)")
     ap.add_argument("--llm-budget-s", type=float, default=240.0, help="stop asking the model after this, per set")
     ap.add_argument("--llm-port", type=int, default=18093, help="port of the local llama.cpp server")
+    ap.add_argument("--llm-threads", type=int, default=os.cpu_count() or 1, help="threads of the local server")
     ap.add_argument("--no-calibration", action="store_true", help="skip the 'Je ne sais pas' rule study")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
+    if set(args.sets) - {"piaf", "examples"}:
+        ap.error(f"unknown set(s): {sorted(set(args.sets) - {'piaf', 'examples'})}; choose piaf, examples")
     if bool(args.llm_base_url) != bool(args.llm_model):
         ap.error("--llm-base-url and --llm-model go together")
     settings = Settings(home=CACHE_DIR / "home")

@@ -68,6 +68,7 @@ def test_tally_counts_each_definition_on_its_own_questions() -> None:
     assert (t.answerable, t.contained, t.idk_answerable) == (2, 1, 1)
     assert (t.unanswerable, t.idk_unanswerable) == (2, 1)
     assert (t.valid_citations, t.citations) == (1, 2) and t.citation_validity == 0.5
+    assert (t.valid_top_citations, t.top_citations) == (1, 1)
 
 
 def test_logistic_fit_and_operating_points_are_chosen_on_the_calibration_scores() -> None:

@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from psycopg import Connection
@@ -214,27 +214,20 @@ class Answering:
             sql=figure.sql if figure is not None else None,
             table=_table(figure),
         )
-        if store:
-            out = self._store(conn, who, out, regenerated_from)
-        traces.record(
-            conn,
-            who.name,
-            traces.Trace(
-                question=question,
-                mode="documents" if figure is None else "both",
-                chunk_ids=[c.passage_id for c in cites] or [h.chunk_id for h in result.hits],
-                total_ms=(time.perf_counter() - t0) * 1e3,
-                answer_id=out.answer_id,
-                prompt_version=answer.prompt_version,
-                model=answer.model,
-                sql=out.sql,
-                rewrite_ms=rewrite_ms,
-                embed_ms=result.embed_ms,
-                retrieve_ms=result.db_ms,
-                first_token_ms=first_token_ms,
-            ),
+        trace = traces.Trace(
+            question=question,
+            mode="documents" if figure is None else "both",
+            chunk_ids=[c.passage_id for c in cites] or [h.chunk_id for h in result.hits],
+            total_ms=0.0,
+            prompt_version=answer.prompt_version,
+            model=answer.model,
+            sql=out.sql,
+            rewrite_ms=rewrite_ms,
+            embed_ms=result.embed_ms,
+            retrieve_ms=result.db_ms,
+            first_token_ms=first_token_ms,
         )
-        yield Event("done", out.model_dump(mode="json"), answer=out)
+        yield self._finish(conn, who, out, trace, t0, store=store, regenerated_from=regenerated_from)
 
     def _route(self, conn: Connection[Any], who: Identity, question: str, mode: AskMode) -> warehouse_sql.Route:
         """Forced by the caller, else chosen from the question and the part of the catalogue the caller may read."""
@@ -280,22 +273,33 @@ class Answering:
             sql=sa.sql,
             table=_table(sa),
         )
+        trace = traces.Trace(
+            question=sa.question,
+            mode="warehouse",
+            chunk_ids=[],
+            total_ms=0.0,
+            model=self._model.name if self._model is not None and sa.generator == "model" else None,
+            sql=sa.sql,
+        )
+        yield self._finish(conn, who, out, trace, t0, store=store, regenerated_from=regenerated_from)
+
+    def _finish(
+        self,
+        conn: Connection[Any],
+        who: Identity,
+        out: AnswerOut,
+        trace: traces.Trace,
+        t0: float,
+        *,
+        store: bool,
+        regenerated_from: int | None,
+    ) -> Event:
+        """Stores the answer (when asked), traces it with its total time, and makes the final `done` event."""
         if store:
             out = self._store(conn, who, out, regenerated_from)
-        traces.record(
-            conn,
-            who.name,
-            traces.Trace(
-                question=sa.question,
-                mode="warehouse",
-                chunk_ids=[],
-                total_ms=(time.perf_counter() - t0) * 1e3,
-                answer_id=out.answer_id,
-                model=self._model.name if self._model is not None and sa.generator == "model" else None,
-                sql=sa.sql,
-            ),
-        )
-        yield Event("done", out.model_dump(mode="json"), answer=out)
+        total_ms = (time.perf_counter() - t0) * 1e3
+        traces.record(conn, who.name, replace(trace, answer_id=out.answer_id, total_ms=total_ms))
+        return Event("done", out.model_dump(mode="json"), answer=out)
 
     def _store(self, conn: Connection[Any], who: Identity, out: AnswerOut, regenerated_from: int | None) -> AnswerOut:
         conversation_id = out.conversation_id

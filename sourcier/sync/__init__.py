@@ -14,6 +14,7 @@ from sourcier.sync._engine import (
 )
 from sourcier.sync._filesystem import FilesystemConnector
 from sourcier.sync._indexer import IndexEvent, IndexReport, embed_with_cache, parse_file
+from sourcier.sync._reindex import Reindexer, ReindexReport
 from sourcier.sync._scan import scan_folder
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "ItemRef",
     "ListingProblem",
     "NotModified",
+    "ReindexReport",
+    "Reindexer",
     "Scheduler",
     "SyncAlreadyRunning",
     "SyncEngine",

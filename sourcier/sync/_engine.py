@@ -38,6 +38,7 @@ from sourcier.errors import ConfigError, SourcierError, SyncAlreadyRunning
 from sourcier.ingest import is_supported
 from sourcier.store import chunks as chunk_store
 from sourcier.store import documents as doc_store
+from sourcier.store import embeddings as emb_store
 from sourcier.store import jobs as job_store
 from sourcier.store import sources as source_store
 from sourcier.sync._connector import Connector, FetchedItem, FetchFailed, ItemRef, ListingProblem, NotModified
@@ -108,7 +109,7 @@ class _JobRunner:
         self._emit = emit
         self._factory = connector_factory
         self.worker_id = worker_id
-        self._fingerprint = chunking_fingerprint(settings, embedder.model_id)
+        self._fingerprint = chunking_fingerprint(settings)
         self._connectors: dict[int, Connector] = {}
         self._vanished: dict[int, list[str]] = {}
         self._pool: ProcessPoolExecutor | None = None
@@ -312,6 +313,8 @@ class _JobRunner:
         outcome = "new" if is_new else "modified"
         try:
             with conn.transaction():
+                # Of the active model only (waits for, then refuses after, a model switch: see ADR 0005).
+                emb_store.hold_active(conn, self._embedder.model_id, self._embedder.dimension)
                 doc_id = doc_store.upsert_indexed(
                     conn,
                     job.source_id,
@@ -412,11 +415,14 @@ class SyncEngine:
         self._embedder = embedder
         self._emit = on_event
         self._factory = connector_factory
-        self._fingerprint = chunking_fingerprint(settings, embedder.model_id)
+        self._fingerprint = chunking_fingerprint(settings)
 
     def run(self, conn: Connection[Any], source_name: str) -> SyncReport:
         started = time.perf_counter()
         src = source_store.get_source(conn, source_name)
+        active = emb_store.active_model(conn)
+        if active is not None and active.model_id != self._embedder.model_id:
+            raise emb_store.mismatch(active=active.model_id, mine=self._embedder.model_id, what="passages")
         if not job_store.try_lock_source(conn, src.id):
             raise SyncAlreadyRunning(
                 f"a sync of {source_name!r} is already running (in another process)",

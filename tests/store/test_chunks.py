@@ -69,3 +69,28 @@ def test_embedding_cache_round_trips_and_keeps_first_vector(conn: Connection[Any
     assert list(got) == [b"k" * 32]
     assert np.allclose(got[b"k" * 32], 0.5)
     assert embeddings.lookup(conn, "other-model", [b"k" * 32]) == {}
+
+
+_DOCUMENT_TERMS_DRIFT = """
+SELECT count(*) FROM (
+    SELECT lexeme, language, document_id, count(*)::int AS n FROM chunk_terms GROUP BY 1, 2, 3
+) AS expected FULL JOIN document_terms AS dt USING (lexeme, language, document_id)
+WHERE expected.n IS DISTINCT FROM dt.n_chunks
+"""
+
+
+def test_document_terms_count_passages_per_word_through_replacements_and_deletions(conn: Connection[Any]) -> None:
+    a, b = _doc(conn, "a.md"), _doc(conn, "b.md")
+    vecs = np.eye(3, 384, dtype=np.float32)
+    chunks.replace_chunks(conn, a, [_chunk(0, "congés payés"), _chunk(1, "congés maladie"), _chunk(2, "frais")],
+                          vecs, model_id="m", language="fr", acl=["everyone"])  # fmt: skip
+    chunks.replace_chunks(conn, b, [_chunk(0, "congés")], vecs[:1], model_id="m", language="fr", acl=["everyone"])
+    cong = conn.execute("SELECT document_id, n_chunks FROM document_terms WHERE lexeme = 'cong' ORDER BY 1").fetchall()
+    assert cong == [(a, 2), (b, 1)]
+    assert conn.execute(_DOCUMENT_TERMS_DRIFT).fetchone() == (0,)
+    chunks.replace_chunks(conn, a, [_chunk(0, "frais")], vecs[:1], model_id="m", language="fr", acl=["everyone"])
+    assert conn.execute(_DOCUMENT_TERMS_DRIFT).fetchone() == (0,)
+    conn.execute("DELETE FROM documents WHERE id = %s", (b,))
+    assert conn.execute("SELECT count(*) FROM document_terms WHERE lexeme = 'cong'").fetchone() == (0,)
+    documents.record_failure(conn, 1, _meta("a.md"), "corrupt file")
+    assert conn.execute("SELECT count(*) FROM document_terms").fetchone() == (0,)

@@ -1,0 +1,129 @@
+"""The full-text leg's pruning: exact BM25 over the visible documents, common words read only when needed."""
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from psycopg import Connection
+
+from sourcier.retrieve import HybridRetriever, SearchParams
+from sourcier.store import chunks, documents
+from sourcier.store import search as search_store
+from sourcier.sync import embed_with_cache
+from sourcier.types import Chunk
+from tests.conftest import FakeEmbedder
+
+BOB = ["everyone", "user:bob"]
+ALICE = ["everyone", "user:alice"]
+PARAMS = SearchParams(k=5, candidates=5)
+ALL_IN_FULL = replace(PARAMS, postings_budget=10**9)  # every posting read: plain exact BM25
+PRUNED = replace(PARAMS, postings_budget=1)  # only the rarest word read in full
+
+
+def _add(conn: Connection[Any], emb: FakeEmbedder, uri: str, acl: list[str], texts: list[str]) -> None:
+    src = documents.ensure_source(conn, "t", location="/t")
+    meta = documents.DocumentMeta(uri, f"/t/{uri}", 1, datetime(2026, 1, 1, tzinfo=UTC), uri.encode(), tuple(acl))
+    doc = documents.upsert_indexed(conn, src, meta, title=uri, mime_type="text/plain", language="fr",
+                                   page_count=None, body="", chunking="c")  # fmt: skip
+    cs = [Chunk(i, t, (uri,), None, 0, len(t), "text", 5) for i, t in enumerate(texts)]
+    vecs, _ = embed_with_cache(conn, emb, [c.embedding_text for c in cs])
+    chunks.replace_chunks(conn, doc, cs, vecs, model_id=emb.model_id, language="fr", acl=acl)
+
+
+@pytest.fixture
+def corpus(conn: Connection[Any], fake_embedder: FakeEmbedder) -> Connection[Any]:
+    # "projet" and "réunion" are common, "Zéphyr" rare: a question naming Zéphyr is decided by it.
+    for d in range(6):
+        _add(conn, fake_embedder, f"public-{d}.md", ["everyone"], [
+            f"Le projet {d} avance, réunion du comité lundi." + " projet" * (i % 3) for i in range(8)
+        ])  # fmt: skip
+    _add(conn, fake_embedder, "zephyr.md", ["everyone"], [
+        "Le projet Zéphyr démarre." + " Zéphyr" * i + " réunion" * (i % 2) for i in range(7)
+    ])  # fmt: skip
+    # Forbidden passages that would change every statistic (and rank first) if they counted.
+    for d in range(3):
+        _add(conn, fake_embedder, f"secret-{d}.md", ["user:alice"], ["Zéphyr Zéphyr Zéphyr projet confidentiel"] * 10)
+    return conn
+
+
+def _hits(conn: Connection[Any], emb: FakeEmbedder, who: list[str], q: str, p: SearchParams) -> list[tuple[int, float]]:
+    out = HybridRetriever(embedder=emb, params=p, mode="fulltext").run(conn, q, principals=who)
+    return [(h.chunk_id, h.fulltext_score) for h in out.hits]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("who", [BOB, ALICE])
+def test_pruned_ranking_equals_plain_bm25_and_reads_fewer_postings(
+    corpus: Connection[Any], fake_embedder: FakeEmbedder, who: list[str]
+) -> None:
+    q = "réunion du projet Zéphyr"
+    plan = search_store.fulltext_pruning(corpus, q, params=PRUNED, principals=who)
+    assert plan.exact, plan  # the bound held: the common words' postings were not read in full
+    assert plan.survivors < plan.common_postings
+    full, pruned = _hits(corpus, fake_embedder, who, q, ALL_IN_FULL), _hits(corpus, fake_embedder, who, q, PRUNED)
+    assert [c for c, _ in pruned] == [c for c, _ in full]
+    assert [s for _, s in pruned] == pytest.approx([s for _, s in full], rel=1e-12)
+
+
+def test_when_the_bound_does_not_hold_every_posting_is_read(
+    corpus: Connection[Any], fake_embedder: FakeEmbedder
+) -> None:
+    # 20 candidates wanted, 7 passages name Zéphyr: passages holding only "comité" must be scored too.
+    q, wide = "Zéphyr comité", replace(PRUNED, k=20, candidates=20)
+    assert not search_store.fulltext_pruning(corpus, q, params=wide, principals=BOB).exact
+    full = _hits(corpus, fake_embedder, BOB, q, replace(ALL_IN_FULL, k=20, candidates=20))
+    pruned = _hits(corpus, fake_embedder, BOB, q, wide)
+    assert len(pruned) == 20
+    assert [c for c, _ in pruned] == [c for c, _ in full]
+    assert [s for _, s in pruned] == pytest.approx([s for _, s in full], rel=1e-12)
+
+
+@pytest.mark.parametrize("params", [PRUNED, ALL_IN_FULL])
+def test_pruned_scores_are_those_of_an_index_without_the_forbidden_documents(
+    corpus: Connection[Any], fake_embedder: FakeEmbedder, params: SearchParams
+) -> None:
+    q = "réunion du projet Zéphyr"
+    before = _hits(corpus, fake_embedder, BOB, q, params)
+    plan_before = search_store.fulltext_pruning(corpus, q, params=params, principals=BOB)
+    corpus.execute("DELETE FROM documents WHERE NOT ('everyone' = ANY(acl))")
+    assert _hits(corpus, fake_embedder, BOB, q, params) == before
+    # The plan itself (and so the work done) depends on the visible documents only.
+    assert search_store.fulltext_pruning(corpus, q, params=params, principals=BOB) == plan_before
+
+
+def _chunk_terms_rows(conn: Connection[Any], who: list[str], q: str, p: SearchParams) -> int:
+    """Rows the full-text statement read from chunk_terms under the reader role (EXPLAIN ANALYZE)."""
+    with conn.transaction(), conn.cursor() as cur:
+        search_store.prepare_reader(cur, who, p)
+        cur.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + search_store._statement("fulltext", 0),
+            search_store._values(q, None, "", p, who),
+        )
+        row = cur.fetchone()
+    assert row is not None
+
+    def nodes(n: dict[str, Any]) -> list[dict[str, Any]]:
+        return [n, *(m for c in n.get("Plans", []) for m in nodes(c))]
+
+    scans = [n for n in nodes(row[0][0]["Plan"]) if n.get("Relation Name") == "chunk_terms"]
+    assert scans and all(n["Node Type"] != "Seq Scan" for n in scans), scans
+    return sum(int(n["Actual Rows"] * n["Actual Loops"]) for n in scans)
+
+
+@pytest.mark.parametrize("params", [PRUNED, ALL_IN_FULL])
+def test_postings_of_forbidden_documents_are_never_read(
+    corpus: Connection[Any], fake_embedder: FakeEmbedder, params: SearchParams
+) -> None:
+    # Forbidden postings of the question's words outnumber every posting bob's documents hold, so a plan
+    # that read any word's whole posting list (then filtered) would read more than bob's documents hold.
+    for d in range(10):
+        _add(corpus, fake_embedder, f"more-secret-{d}.md", ["user:alice"], ["Zéphyr projet réunion"] * 40)
+    q = "réunion du projet Zéphyr"
+    counts = corpus.execute(
+        "SELECT count(*) FILTER (WHERE 'everyone' = ANY (d.acl)),"
+        "       count(*) FILTER (WHERE NOT 'everyone' = ANY (d.acl) AND t.lexeme IN ('projet', 'zephyr', 'reunion'))"
+        " FROM chunk_terms t JOIN documents d ON d.id = t.document_id"
+    ).fetchone()
+    assert counts is not None and counts[1] > counts[0]
+    read = _chunk_terms_rows(corpus, BOB, q, params)
+    assert 0 < read <= counts[0]

@@ -96,8 +96,10 @@ def hold_active(conn: Connection[Any], model_id: str, dimension: int) -> None:
     this transaction, and this one wait for a switch in progress, so no passage of the old model is
     written after the switch.
     """
-    conn.execute(_ADOPT, {"model": model_id, "dim": dimension})
     row = conn.execute(_ACTIVE_FOR_SHARE).fetchone()
+    if row is None:  # the first passages of an empty index (one statement per document otherwise)
+        conn.execute(_ADOPT, {"model": model_id, "dim": dimension})
+        row = conn.execute(_ACTIVE_FOR_SHARE).fetchone()
     if row is not None and row[0] != model_id:
         raise mismatch(active=row[0], mine=model_id, what="passages")
 

@@ -1,6 +1,8 @@
 """Changing the embedding model: new vectors built beside the old ones, searches on the old ones until the
 switch, one transaction to switch, nothing embedded twice; and re-cutting when the chunking changes."""
 
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -8,13 +10,16 @@ from typing import Any
 import pytest
 from psycopg import Connection
 
+from sourcier import store
 from sourcier.config import Settings
 from sourcier.embed._base import Vectors
 from sourcier.errors import EmbeddingModelMismatch
 from sourcier.retrieve import HybridRetriever, SearchParams
+from sourcier.store import chunks as chunk_store
 from sourcier.store import embeddings as emb_store
 from sourcier.store import sources
-from sourcier.sync import Reindexer, SyncEngine
+from sourcier.sync import Reindexer, SyncEngine, embed_with_cache
+from sourcier.types import Chunk
 from tests.conftest import FakeEmbedder, OtherFakeEmbedder
 
 _NOTES = {
@@ -154,3 +159,37 @@ def test_changed_chunk_size_re_cuts_every_document_and_embeds_only_new_passages(
     assert new_texts and all("Phrase" in t for t in new_texts)  # the short notes' passages were reused
     assert report.counts["embedded"] == len(new_texts)
     assert _sync(conn, smaller, emb).counts.get("modified", 0) == 0
+
+
+def test_a_document_written_while_the_switch_waits_gets_the_new_vectors_and_old_writers_are_refused_after(
+    conn: Connection[Any], pg: str, settings: Settings, folder: Path
+) -> None:
+    a, b = FakeEmbedder(), OtherFakeEmbedder()
+    sources.add_source(conn, name="docs", kind="filesystem", location=str(folder), every_s=None, read=["everyone"])
+    _sync(conn, settings, a)
+    doc_id = conn.execute("SELECT id FROM documents WHERE uri = 'cantine.md'").fetchone()[0]  # type: ignore[index]
+    late = [Chunk(0, "La cantine ferme exceptionnellement vendredi.", ("Cantine",), None, 0, 10, "text", 8)]
+    reports: list[Any] = []
+    with store.connect(pg) as writer:
+        with writer.transaction():  # a sync on model A, in the middle of a document
+            emb_store.hold_active(writer, a.model_id, a.dimension)
+            switching = threading.Thread(target=lambda: reports.append(Reindexer(embedder=b).run(conn)))
+            switching.start()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not _waits_on_a_lock(writer, conn.info.backend_pid):
+                time.sleep(0.05)
+            assert _waits_on_a_lock(writer, conn.info.backend_pid), "the switch did not wait for the document"
+            vecs, _ = embed_with_cache(writer, a, [c.embedding_text for c in late])
+            chunk_store.replace_chunks(writer, doc_id, late, vecs, model_id=a.model_id, language="fr", acl=["everyone"])
+        switching.join(timeout=30)
+        assert reports and reports[0].switched
+        rows = conn.execute("SELECT embedding_model, count(*) FROM chunks GROUP BY 1").fetchall()
+        assert rows == [(b.model_id, 8)]  # the passage written during the wait was switched too
+        assert late[0].embedding_text in b.embedded
+        with pytest.raises(EmbeddingModelMismatch), writer.transaction():
+            emb_store.hold_active(writer, a.model_id, a.dimension)
+
+
+def _waits_on_a_lock(conn: Connection[Any], pid: int) -> bool:
+    row = conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+    return row is not None and row[0] == "Lock"

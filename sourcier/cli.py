@@ -273,6 +273,9 @@ def worker(
         except KeyboardInterrupt:
             stop.set()
             return
+        except SourcierError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(code=1) from exc
     out.print(f"worker done: {len(report.ingested)} indexed, {len(report.unchanged)} unchanged,"
               f" {len(report.moved)} moved, {len(report.failed)} failed")  # fmt: skip
 

@@ -120,6 +120,10 @@ class _JobRunner:
     def fingerprint(self) -> str:
         return self._fingerprint
 
+    @property
+    def model_id(self) -> str:
+        return self._embedder.model_id
+
     def use_connector(self, source_id: int, connector: Connector) -> None:
         self._connectors[source_id] = connector
 
@@ -396,6 +400,13 @@ def _options(src: source_store.Source) -> dict[str, Any]:
     return {**src.settings, "default_acl": tuple(src.default_acl)}
 
 
+def _check_model(conn: Connection[Any], model_id: str) -> None:
+    """Refuse to start on another model than the index's (each document checks again, under a lock)."""
+    active = emb_store.active_model(conn)
+    if active is not None and active.model_id != model_id:
+        raise emb_store.mismatch(active=active.model_id, mine=model_id, what="passages")
+
+
 def _worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -420,9 +431,7 @@ class SyncEngine:
     def run(self, conn: Connection[Any], source_name: str) -> SyncReport:
         started = time.perf_counter()
         src = source_store.get_source(conn, source_name)
-        active = emb_store.active_model(conn)
-        if active is not None and active.model_id != self._embedder.model_id:
-            raise emb_store.mismatch(active=active.model_id, mine=self._embedder.model_id, what="passages")
+        _check_model(conn, self._embedder.model_id)
         if not job_store.try_lock_source(conn, src.id):
             raise SyncAlreadyRunning(
                 f"a sync of {source_name!r} is already running (in another process)",
@@ -578,6 +587,7 @@ class Worker:
         self, conn: Connection[Any], *, stop: threading.Event | None = None, idle_exit_s: float | None = None
     ) -> SyncReport:
         report = SyncReport(source="*")
+        _check_model(conn, self._runner.model_id)
         stop = stop or threading.Event()
         idle_since = time.monotonic()
         lease_s = self._settings.sync_lease_s

@@ -18,7 +18,7 @@ from sourcier.retrieve import HybridRetriever, SearchParams
 from sourcier.store import chunks as chunk_store
 from sourcier.store import embeddings as emb_store
 from sourcier.store import sources
-from sourcier.sync import Reindexer, SyncEngine, embed_with_cache
+from sourcier.sync import Reindexer, SyncEngine, Worker, embed_with_cache
 from sourcier.types import Chunk
 from tests.conftest import FakeEmbedder, OtherFakeEmbedder
 
@@ -193,3 +193,13 @@ def test_a_document_written_while_the_switch_waits_gets_the_new_vectors_and_old_
 def _waits_on_a_lock(conn: Connection[Any], pid: int) -> bool:
     row = conn.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
     return row is not None and row[0] == "Lock"
+
+
+def test_a_worker_on_another_model_than_the_index_refuses_to_start(
+    conn: Connection[Any], settings: Settings, folder: Path
+) -> None:
+    sources.add_source(conn, name="docs", kind="filesystem", location=str(folder), every_s=None, read=["everyone"])
+    _sync(conn, settings, FakeEmbedder())
+    with pytest.raises(EmbeddingModelMismatch, match="fake/bag-of-words-256"):
+        Worker(settings=settings, embedder=OtherFakeEmbedder()).run(conn, idle_exit_s=0)
+    assert Worker(settings=settings, embedder=FakeEmbedder()).run(conn, idle_exit_s=0).failed == []

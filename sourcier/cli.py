@@ -715,6 +715,11 @@ def serve(
     from sourcier.sync import Scheduler
 
     settings = _settings()
+    if settings.embedding_threads == 0 and "SOURCIER_EMBEDDING_THREADS" not in os.environ:
+        # Measured (docs/benchmarks.md, HTTP load): concurrent requests each embedding on 1 thread give 2.3x the
+        # queries/s of one engine spreading every query over all cores (its OpenMP threads spin for busy cores).
+        os.environ["SOURCIER_EMBEDDING_THREADS"] = "1"
+        settings = _settings()
     try:
         with store.database(settings) as conninfo:
             with store.connect(conninfo) as conn:

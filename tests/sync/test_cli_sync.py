@@ -8,8 +8,9 @@ from psycopg import Connection
 from rich.console import Console
 from typer.testing import CliRunner
 
-from sourcier import cli
-from tests.conftest import FakeEmbedder
+from sourcier import cli, store
+from sourcier.store import jobs, sources
+from tests.conftest import FakeEmbedder, OtherFakeEmbedder
 
 
 @pytest.fixture
@@ -45,3 +46,29 @@ def test_source_add_sync_status_list_remove(run: Any, tmp_path: Path, conn: Conn
     assert run("sync", "nope").exit_code == 1
     assert run("source", "remove", "docs").exit_code == 0
     assert conn.execute("SELECT count(*) FROM documents").fetchone() == (0,)
+
+
+def test_reindex_switches_the_model_in_steps_and_a_running_sync_is_reported(
+    run: Any, tmp_path: Path, conn: Connection[Any], pg: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(3):
+        (docs / f"n{i}.md").write_text(f"# Note {i}\n\nLe badge numéro {i} se retire à l'accueil.\n")
+    assert run("source", "add", "docs", str(docs)).exit_code == 0
+    assert run("sync", "docs").exit_code == 0
+    with store.connect(pg) as other:  # another process holds the source's sync lock
+        assert jobs.try_lock_source(other, sources.get_source(conn, "docs").id)
+        busy = run("sync", "docs")
+        assert busy.exit_code == 1 and "a sync of 'docs' is already running" in busy.output, busy.output
+    monkeypatch.setattr(cli, "create_embedder", lambda settings: OtherFakeEmbedder())  # settings changed
+    refused = run("sync", "docs")
+    assert refused.exit_code == 1 and "sourcier reindex" in refused.output, refused.output
+    assert "run `sourcier reindex`" in run("status").stdout
+    part = run("reindex", "--limit", "1")
+    assert part.exit_code == 0 and "stopped before the end; 1 passages embedded" in part.stdout, part.output
+    assert "being built" in run("status").stdout
+    done = run("reindex")
+    assert done.exit_code == 0 and "index now on fake/bag-of-words-256 (3 passages switched)" in done.stdout
+    assert "2 passages embedded" in done.stdout, done.stdout  # the first one was kept from the stopped run
+    assert run("sync", "docs").exit_code == 0

@@ -49,7 +49,7 @@ class HybridRetriever:
             # Questions meet only vectors of their own model (the SQL filters on it too): a process left on
             # another model than the index's gets a clear error, not a silently empty vector leg.
             active = emb_store.active_model(conn)
-            if active is not None and active.model_id != self._embedder.model_id:
+            if active is not None and active.model_id != self._embedder.model_id and emb_store.has_passages(conn):
                 raise emb_store.mismatch(active=active.model_id, mine=self._embedder.model_id, what="questions")
         t0 = time.perf_counter()
         qvec = self._embedder.embed_query(question) if self._mode != "fulltext" else None

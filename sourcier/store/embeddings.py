@@ -100,8 +100,34 @@ def hold_active(conn: Connection[Any], model_id: str, dimension: int) -> None:
     if row is None:  # the first passages of an empty index (one statement per document otherwise)
         conn.execute(_ADOPT, {"model": model_id, "dim": dimension})
         row = conn.execute(_ACTIVE_FOR_SHARE).fetchone()
-    if row is not None and row[0] != model_id:
+    if row is not None and row[0] != model_id and not _adopt_if_empty(conn, model_id, dimension):
         raise mismatch(active=row[0], mine=model_id, what="passages")
+
+
+_HAS_PASSAGES = "SELECT EXISTS (SELECT 1 FROM chunks)"
+_DROP_BUILD = "DELETE FROM embedding_models WHERE state = 'building' AND model_id = %(model)s"
+_TAKE_OVER_EMPTY = """
+UPDATE embedding_models SET model_id = %(model)s, dimension = %(dim)s, started_at = now(), activated_at = now()
+WHERE state = 'active' AND NOT EXISTS (SELECT 1 FROM chunks)
+"""
+
+
+def has_passages(conn: Connection[Any]) -> bool:
+    """Whether any passage is stored: an index without passages may change model freely."""
+    row = conn.execute(_HAS_PASSAGES).fetchone()
+    return bool(row and row[0])
+
+
+def _adopt_if_empty(conn: Connection[Any], model_id: str, dimension: int) -> bool:
+    """An index emptied of its passages (every source removed) takes the writer's model: nothing to rebuild.
+
+    (A writer of the old model committing the very first passages at the same instant could leave them
+    behind on the old model; `sourcier reindex` brings such passages over.)
+    """
+    if has_passages(conn):
+        return False
+    conn.execute(_DROP_BUILD, {"model": model_id})
+    return conn.execute(_TAKE_OVER_EMPTY, {"model": model_id, "dim": dimension}).rowcount == 1
 
 
 def mismatch(*, active: str, mine: str, what: str) -> EmbeddingModelMismatch:

@@ -403,7 +403,7 @@ def _options(src: source_store.Source) -> dict[str, Any]:
 def _check_model(conn: Connection[Any], model_id: str) -> None:
     """Refuse to start on another model than the index's (each document checks again, under a lock)."""
     active = emb_store.active_model(conn)
-    if active is not None and active.model_id != model_id:
+    if active is not None and active.model_id != model_id and emb_store.has_passages(conn):
         raise emb_store.mismatch(active=active.model_id, mine=model_id, what="passages")
 
 

@@ -203,3 +203,17 @@ def test_a_worker_on_another_model_than_the_index_refuses_to_start(
     with pytest.raises(EmbeddingModelMismatch, match="fake/bag-of-words-256"):
         Worker(settings=settings, embedder=OtherFakeEmbedder()).run(conn, idle_exit_s=0)
     assert Worker(settings=settings, embedder=FakeEmbedder()).run(conn, idle_exit_s=0).failed == []
+
+
+def test_an_index_emptied_of_its_passages_takes_the_next_writers_model(
+    conn: Connection[Any], settings: Settings, folder: Path
+) -> None:
+    sources.add_source(conn, name="docs", kind="filesystem", location=str(folder), every_s=None, read=["everyone"])
+    _sync(conn, settings, FakeEmbedder())
+    sources.remove_source(conn, "docs")  # every passage gone: nothing to rebuild
+    assert _top(conn, OtherFakeEmbedder(), "badge") == []  # no passages, no mismatch to report
+    sources.add_source(conn, name="docs", kind="filesystem", location=str(folder), every_s=None, read=["everyone"])
+    b = OtherFakeEmbedder()
+    assert _sync(conn, settings, b).counts["new"] == 8
+    assert emb_store.active_model(conn) == emb_store.ModelRecord(b.model_id, 256, "active")
+    assert _top(conn, b, "badge parking")[0][0] == "parking.md"

@@ -42,10 +42,12 @@ FROM (
 """
 
 # Per-document passage counts of each lexeme: document frequencies over a caller's visible documents
-# are summed from one row per visible document (search.py) instead of counted over every posting.
+# are summed from one row per visible document (search.py) instead of counted over every posting; with
+# the largest term frequencies and the shortest passage, for the pruning's upper bounds.
 _INSERT_DOCUMENT_TERMS = """
-INSERT INTO document_terms (lexeme, language, document_id, n_chunks)
-SELECT lexeme, language, document_id, count(*) FROM chunk_terms WHERE document_id = %(doc)s
+INSERT INTO document_terms (lexeme, language, document_id, n_chunks, max_tf_body, max_tf_head, min_dl)
+SELECT lexeme, language, document_id, count(*), max(tf_body), max(tf_head), min(dl)
+FROM chunk_terms WHERE document_id = %(doc)s
 GROUP BY lexeme, language, document_id
 """
 

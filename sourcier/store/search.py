@@ -69,21 +69,27 @@ _FULLTEXT_LEG = """
 -- Exact BM25 over the documents the caller may read: statistics and postings come from them only, so
 -- scores do not depend on (and so cannot reveal) anything about documents the caller cannot see.
 -- Document frequencies: one row per (word, visible document) in document_terms, not one per posting.
+-- With the largest BM25 term frequency part any visible passage can give the word, from each document's
+-- largest tf and shortest passage holding it (an upper bound: both need not be the same passage).
 q_df AS MATERIALIZED (
-    SELECT q.lexeme, q.language, d.df
-    FROM q CROSS JOIN LATERAL (
-        SELECT coalesce(sum(dt.n_chunks), 0)::float8 AS df FROM document_terms AS dt
+    SELECT q.lexeme, q.language, d.df, coalesce(d.tf_bound, 0) AS tf_bound
+    FROM q CROSS JOIN stats AS s CROSS JOIN LATERAL (
+        SELECT coalesce(sum(dt.n_chunks), 0)::float8 AS df,
+               max((dt.max_tf_body + %(heading_boost)s * dt.max_tf_head) * (%(k1)s + 1)
+                   / ((dt.max_tf_body + %(heading_boost)s * dt.max_tf_head)
+                      + %(k1)s * (1 - %(b)s + %(b)s * dt.min_dl / s.avgdl))) AS tf_bound
+        FROM document_terms AS dt
         WHERE dt.lexeme = q.lexeme AND dt.language = q.language
           AND dt.document_id = ANY (ARRAY(SELECT id FROM visible))
     ) AS d
 ),
 -- MaxScore split. Words are ordered rarest first; those whose visible postings fit in the budget (and
 -- always the rarest word that has any) are "essential" and read in full. A passage holding only the
--- other, common words scores below the sum of their upper bounds (idf * (k1 + 1), the limit of a BM25
--- term as tf grows), so when that sum stays under the `candidates`-th score among passages holding an
--- essential word, such passages cannot reach the top and are never read.
+-- other, common words scores at most the sum of their upper bounds (idf * tf_bound), so when that sum
+-- stays under the `candidates`-th score among passages holding an essential word, such passages cannot
+-- reach the top and are never read.
 q_split AS MATERIALIZED (
-    SELECT lexeme, language, idf, idf * (%(k1)s + 1) AS ub,
+    SELECT lexeme, language, idf, idf * tf_bound * (1 + 1e-9) AS ub,  -- margin: rounding never breaks the bound
            (sum(df) OVER w <= %(postings_budget)s OR sum(df) OVER w = df) AS essential
     FROM (SELECT q_df.*, ln(1 + (s.n - q_df.df + 0.5) / (q_df.df + 0.5)) AS idf FROM q_df CROSS JOIN stats AS s) AS x
     WINDOW w AS (ORDER BY df, lexeme, language ROWS UNBOUNDED PRECEDING)
@@ -109,10 +115,27 @@ partial AS MATERIALIZED (
     GROUP BY p.chunk_id, p.document_id, p.language
 ),
 ne_bound AS (SELECT language, sum(ub) AS ub FROM q_split WHERE NOT essential GROUP BY language),
--- lb: the candidates-th best partial score, a lower bound of the final candidates-th score (terms add).
+-- The best passages by partial score, fully scored (their common words probed): the lowest of these
+-- `candidates` full scores is a lower bound of the final `candidates`-th score.
+top_partial AS MATERIALIZED (
+    SELECT chunk_id, document_id, language, score FROM partial ORDER BY score DESC, chunk_id LIMIT 3 * %(candidates)s
+),
+top_full AS (
+    SELECT tp.score + coalesce((
+        SELECT sum(qs.idf * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / s.avgdl)))
+        FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
+            SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
+            WHERE c.lexeme = qs.lexeme AND c.language = qs.language
+              AND c.document_id = tp.document_id AND c.chunk_id = tp.chunk_id
+            OFFSET 0
+        ) AS t
+        WHERE NOT qs.essential AND qs.language = tp.language
+    ), 0) AS score
+    FROM top_partial AS tp
+),
 pruning AS MATERIALIZED (
-    SELECT coalesce(th.lb, 0) AS lb, coalesce(ne.ub = 0 OR th.lb >= ne.ub, false) AS exact
-    FROM (SELECT (SELECT score FROM partial ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1) AS lb) AS th
+    SELECT coalesce(th.lb, 0) AS lb, coalesce(ne.ub = 0 OR th.lb > ne.ub, false) AS exact
+    FROM (SELECT (SELECT score FROM top_full ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1) AS lb) AS th
     CROSS JOIN (SELECT coalesce(max(ub), 0) AS ub FROM ne_bound) AS ne
 ),
 -- Passages that can still reach the top once their common words are added.

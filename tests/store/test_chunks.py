@@ -94,3 +94,11 @@ def test_document_terms_count_passages_per_word_through_replacements_and_deletio
     assert conn.execute("SELECT count(*) FROM document_terms WHERE lexeme = 'cong'").fetchone() == (0,)
     documents.record_failure(conn, 1, _meta("a.md"), "corrupt file")
     assert conn.execute("SELECT count(*) FROM document_terms").fetchone() == (0,)
+
+
+def test_passage_vectors_are_stored_inline(conn: Connection[Any]) -> None:
+    # MAIN, not pgvector's EXTERNAL default: the vector leg's exact scan would pay a TOAST lookup per passage.
+    storage = conn.execute(
+        "SELECT attstorage FROM pg_attribute WHERE attrelid = 'chunks'::regclass AND attname = 'embedding'"
+    ).fetchone()
+    assert storage == ("m",)

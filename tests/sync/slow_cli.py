@@ -4,13 +4,14 @@ The real CLI runs (python -m tests.sync.slow_cli sync NAME); only the embedder i
 lasts long enough to be killed in the middle, and no model weights are loaded.
 """
 
+import os
 import sys
 import time
 from collections.abc import Sequence
 
 from sourcier import cli
 from sourcier.embed._base import Vectors
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, OtherFakeEmbedder
 
 
 class SlowEmbedder(FakeEmbedder):
@@ -19,6 +20,15 @@ class SlowEmbedder(FakeEmbedder):
         return super().embed_passages(texts)
 
 
+class SlowOtherEmbedder(OtherFakeEmbedder):
+    """The second model (SOURCIER_TEST_EMBEDDER=other), as slow: for killing a reindex half-way."""
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        time.sleep(0.03 * len(texts))
+        return super().embed_passages(texts)
+
+
 if __name__ == "__main__":
-    cli.create_embedder = lambda settings: SlowEmbedder()  # type: ignore[assignment]
+    slow = SlowOtherEmbedder if os.environ.get("SOURCIER_TEST_EMBEDDER") == "other" else SlowEmbedder
+    cli.create_embedder = lambda settings: slow()  # type: ignore[assignment]
     cli.app(sys.argv[1:])

@@ -187,3 +187,39 @@ def test_three_workers_split_a_sync_and_do_every_job_once(conn: Connection[Any],
     assert indexed_by_workers > 0
     _check_consistent(conn, versions)
     assert {u: h for u, (h, _, _) in _index(conn).items()} == versions.current()
+
+
+@pytest.mark.slow
+def test_a_reindex_killed_with_sigkill_keeps_search_on_the_old_model_and_resumes_without_redoing_batches(
+    conn: Connection[Any], pg: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    for i in range(12):
+        paragraphs = [" ".join(f"mot{i}x{p}y{j}" for j in range(30)) + "." for p in range(6)]
+        (root / f"f{i:02}.txt").write_text("\n\n".join(paragraphs) + "\n", "utf-8")
+    sources.add_source(conn, name="docs", kind="filesystem", location=str(root), every_s=None, read=["everyone"])
+    synced = _cli(tmp_path, pg, "sync", "docs")
+    assert synced.communicate(timeout=60)[0] and synced.returncode == 0
+    passages = conn.execute("SELECT count(DISTINCT text_hash) FROM chunks").fetchone()[0]  # type: ignore[index]
+    assert passages > 64, passages  # more than one reindex batch
+    other = {"SOURCIER_TEST_EMBEDDER": "other"}
+    reindex = _cli(tmp_path, pg, "reindex", env=other)
+    cached = 0
+    deadline = time.monotonic() + 60
+    while cached == 0 and time.monotonic() < deadline and reindex.poll() is None:
+        row = conn.execute("SELECT count(*) FROM embedding_cache WHERE model_id = 'fake/bag-of-words-256'").fetchone()
+        cached = row[0] if row else 0
+        time.sleep(0.02)
+    reindex.send_signal(signal.SIGKILL)
+    reindex.wait()
+    assert 0 < cached < passages, (cached, passages)  # killed after its first batch, before the end
+    models = conn.execute("SELECT state, model_id FROM embedding_models ORDER BY state").fetchall()
+    assert models == [("active", "fake/bag-of-words"), ("building", "fake/bag-of-words-256")]
+    assert conn.execute("SELECT DISTINCT embedding_model FROM chunks").fetchall() == [("fake/bag-of-words",)]
+    cached = conn.execute("SELECT count(*) FROM embedding_cache WHERE model_id = 'fake/bag-of-words-256'").fetchone()
+    resumed = _cli(tmp_path, pg, "reindex", env=other)
+    out, _ = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, out
+    assert cached is not None and f"{passages - cached[0]} passages embedded" in out, (out, passages, cached)
+    assert conn.execute("SELECT DISTINCT embedding_model FROM chunks").fetchall() == [("fake/bag-of-words-256",)]

@@ -89,14 +89,14 @@ q_df AS MATERIALIZED (
 -- stays under the `candidates`-th score among passages holding an essential word, such passages cannot
 -- reach the top and are never read.
 q_split AS MATERIALIZED (
-    SELECT lexeme, language, idf, idf * tf_bound * (1 + 1e-9) AS ub,  -- margin: rounding never breaks the bound
+    SELECT lexeme, language, df, idf, idf * tf_bound * (1 + 1e-9) AS ub,  -- margin: rounding never breaks the bound
            (sum(df) OVER w <= %(postings_budget)s OR sum(df) OVER w = df) AS essential
     FROM (SELECT q_df.*, ln(1 + (s.n - q_df.df + 0.5) / (q_df.df + 0.5)) AS idf FROM q_df CROSS JOIN stats AS s) AS x
     WINDOW w AS (ORDER BY df, lexeme, language ROWS UNBOUNDED PRECEDING)
 ),
 -- The question's words with their IDF, per stemmer: how much of the question a passage covers.
 q_total AS (SELECT language, sum(idf) AS idf FROM q_split GROUP BY language),
-e_postings AS MATERIALIZED (
+e_postings AS (
     -- Postings of the visible documents only, selected inside the (lexeme, language, document) index.
     -- LATERAL ... OFFSET 0: one index scan per word (no hash join over a whole posting list).
     SELECT t.chunk_id, t.document_id, qs.language, qs.idf, t.tf, t.dl
@@ -109,20 +109,21 @@ e_postings AS MATERIALIZED (
     WHERE qs.essential
 ),
 partial AS MATERIALIZED (
-    SELECT p.chunk_id, p.document_id, p.language,
+    SELECT p.chunk_id, p.document_id, p.language, sum(p.idf) AS matched_idf,
            sum(p.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score
     FROM e_postings AS p CROSS JOIN stats AS s
     GROUP BY p.chunk_id, p.document_id, p.language
 ),
 ne_bound AS (SELECT language, sum(ub) AS ub FROM q_split WHERE NOT essential GROUP BY language),
--- The best passages by partial score, fully scored (their common words probed): the lowest of these
--- `candidates` full scores is a lower bound of the final `candidates`-th score.
+-- The best passages by partial score, fully scored (their common words probed): the `candidates`-th
+-- of these full scores is a lower bound of the final `candidates`-th score.
 top_partial AS MATERIALIZED (
     SELECT chunk_id, document_id, language, score FROM partial ORDER BY score DESC, chunk_id LIMIT 3 * %(candidates)s
 ),
 top_full AS (
-    SELECT tp.score + coalesce((
-        SELECT sum(qs.idf * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / s.avgdl)))
+    SELECT tp.score + coalesce(ne.score, 0) AS score
+    FROM top_partial AS tp CROSS JOIN LATERAL (
+        SELECT sum(qs.idf * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / s.avgdl))) AS score
         FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
             SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
             WHERE c.lexeme = qs.lexeme AND c.language = qs.language
@@ -130,8 +131,7 @@ top_full AS (
             OFFSET 0
         ) AS t
         WHERE NOT qs.essential AND qs.language = tp.language
-    ), 0) AS score
-    FROM top_partial AS tp
+    ) AS ne
 ),
 pruning AS MATERIALIZED (
     SELECT coalesce(th.lb, 0) AS lb, coalesce(ne.ub = 0 OR th.lb > ne.ub, false) AS exact
@@ -140,41 +140,70 @@ pruning AS MATERIALIZED (
 ),
 -- Passages that can still reach the top once their common words are added.
 survivors AS MATERIALIZED (
-    SELECT p.chunk_id, p.document_id, p.language
+    SELECT p.chunk_id, p.document_id, p.language, p.score, p.matched_idf
     FROM partial AS p LEFT JOIN ne_bound AS nb USING (language)
     WHERE (SELECT exact FROM pruning) AND p.score + coalesce(nb.ub, 0) >= (SELECT lb FROM pruning)
 ),
-postings AS (
-    -- Essential words: the survivors' postings (or all of them when the pruning did not hold).
-    SELECT e.chunk_id, e.language, e.idf, e.tf, e.dl FROM e_postings AS e
-    WHERE NOT (SELECT exact FROM pruning) OR e.chunk_id IN (SELECT chunk_id FROM survivors)
+-- The survivors' common words: probed passage by passage, or read in full when that is cheaper (a
+-- probe costs about as much as reading five postings).
+ne_plan AS MATERIALIZED (
+    SELECT (SELECT count(*) FROM survivors) * count(*) * 5 <= coalesce(sum(df), 0) AS probe
+    FROM q_split WHERE NOT essential
+),
+ne_scan AS (
+    SELECT t.chunk_id,
+           sum(qs.idf * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / s.avgdl))) AS score,
+           sum(qs.idf) AS idf
+    FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
+        SELECT c.chunk_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
+        WHERE c.lexeme = qs.lexeme AND c.language = qs.language AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
+        OFFSET 0
+    ) AS t
+    WHERE NOT qs.essential AND (SELECT exact FROM pruning) AND NOT (SELECT probe FROM ne_plan)
+    GROUP BY t.chunk_id
+),
+-- The bound held: a survivor's score is its partial score plus its common words.
+ft_pruned AS (
+    SELECT sv.chunk_id, sv.score + coalesce(ns.score, 0) AS score,
+           (sv.matched_idf + coalesce(ns.idf, 0)) / nullif(qt.idf, 0) AS coverage
+    FROM survivors AS sv JOIN q_total AS qt USING (language) LEFT JOIN ne_scan AS ns USING (chunk_id)
+    WHERE NOT (SELECT probe FROM ne_plan)
     UNION ALL
-    -- Common words, looked up passage by passage (one primary-key probe each) for the survivors only.
-    SELECT sv.chunk_id, sv.language, qs.idf, t.tf, t.dl
-    FROM survivors AS sv JOIN q_split AS qs ON NOT qs.essential AND qs.language = sv.language
-         CROSS JOIN LATERAL (
-             SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
-             WHERE c.lexeme = qs.lexeme AND c.language = qs.language
-               AND c.document_id = sv.document_id AND c.chunk_id = sv.chunk_id
-             OFFSET 0
-         ) AS t
-    UNION ALL
-    -- Fallback (the pruning did not hold): every visible posting of the common words.
+    SELECT sv.chunk_id, sv.score + coalesce(ne.score, 0) AS score,
+           (sv.matched_idf + coalesce(ne.idf, 0)) / nullif(qt.idf, 0) AS coverage
+    FROM survivors AS sv JOIN q_total AS qt USING (language) CROSS JOIN LATERAL (
+        SELECT sum(qs.idf * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / s.avgdl))) AS score,
+               sum(qs.idf) AS idf
+        FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
+            SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
+            WHERE c.lexeme = qs.lexeme AND c.language = qs.language
+              AND c.document_id = sv.document_id AND c.chunk_id = sv.chunk_id
+            OFFSET 0
+        ) AS t
+        WHERE NOT qs.essential AND qs.language = sv.language
+    ) AS ne
+    WHERE (SELECT probe FROM ne_plan)
+),
+-- Fallback (the bound did not hold): plain BM25 over every visible posting of the question's words.
+all_postings AS (
     SELECT t.chunk_id, qs.language, qs.idf, t.tf, t.dl
     FROM q_split AS qs CROSS JOIN LATERAL (
         SELECT c.chunk_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
         WHERE c.lexeme = qs.lexeme AND c.language = qs.language AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
         OFFSET 0
     ) AS t
-    WHERE NOT qs.essential AND NOT (SELECT exact FROM pruning)
+    WHERE NOT (SELECT exact FROM pruning)
 ),
-ft AS (
+ft_full AS (
     SELECT p.chunk_id,
            sum(p.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score,
            sum(p.idf) / nullif(min(qt.idf), 0) AS coverage
-    FROM postings AS p CROSS JOIN stats AS s JOIN q_total AS qt USING (language)
+    FROM all_postings AS p CROSS JOIN stats AS s JOIN q_total AS qt USING (language)
     GROUP BY p.chunk_id
-    ORDER BY score DESC, p.chunk_id
+),
+ft AS (
+    SELECT chunk_id, score, coverage FROM (SELECT * FROM ft_pruned UNION ALL SELECT * FROM ft_full) AS both_paths
+    ORDER BY score DESC, chunk_id
     LIMIT %(candidates)s
 ),
 ft_ranked AS (

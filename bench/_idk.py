@@ -169,10 +169,10 @@ def thresholds(score: np.ndarray, answerable: np.ndarray) -> dict[str, float]:
     }
 
 
-def report_rules(calibration: Matrix, held_out: dict[str, Matrix], console: Console) -> float:
+def report_rules(calibration: Matrix, held_out: dict[str, Matrix], console: Console) -> dict[str, float]:
     """Fit on `calibration`, print rates on it and on each held-out set, for each rule and operating point;
-    returns the sentence-similarity threshold that, on top of the current rule, refuses at most 10% of the
-    calibration's answerable questions."""
+    returns the sentence-similarity thresholds that refuse at most 10% of the calibration's answerable
+    questions, on top of the current rule ("and") and instead of it ("alone")."""
     t = Table(
         title=f"'Je ne sais pas' rules: fitted on {len(calibration.x)} PIAF calibration questions "
         f"({(~calibration.answerable).sum()} unanswerable); IDK answerable / IDK unanswerable"
@@ -205,12 +205,14 @@ def report_rules(calibration: Matrix, held_out: dict[str, Matrix], console: Cons
     # A second condition on top of the current rule (what sourcier's SentenceMatch adds): refused when either is.
     gated = {id(m.x): m.current_found for m in (calibration, *held_out.values())}
     rules["current Relevance and sentence_similarity"] = lambda x: np.where(gated[id(x)], x[:, sentence], -np.inf)
-    chosen = 0.0
+    chosen: dict[str, float] = {}
     for name, score in rules.items():
         cal = score(calibration.x)
         for point, th in thresholds(cal, calibration.answerable).items():
             if name == "current Relevance and sentence_similarity" and point.startswith("<=10%"):
-                chosen = th
+                chosen["and"] = th
+            if name == "sentence_similarity" and point.startswith("<=10%"):
+                chosen["alone"] = th
             t.add_row(name, f"{point} (t={th:.4g})", fmt(*idk_rates(cal, th, calibration.answerable)),
                       *(fmt(*idk_rates(score(m.x), th, m.answerable)) for m in held_out.values()))  # fmt: skip
     console.print(t)

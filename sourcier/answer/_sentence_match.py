@@ -28,7 +28,7 @@ class SentenceMatch:
     """
 
     checker: CitationChecker
-    min_similarity: float = 0.8325
+    min_similarity: float = 0.8207
 
     def __post_init__(self) -> None:
         if not 0.0 < self.min_similarity < 1.0:

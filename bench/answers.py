@@ -22,6 +22,11 @@ Ollama, llama.cpp, Mistral...), else the one configured (SOURCIER_LLM_*), else G
 
 **"Je ne sais pas" rules**: features of the hits the answerer receives (bench/_idk.py) are collected on
 both halves; rules are fitted on the calibration half and scored on the report half and on the examples.
+Then sourcier's own ExtractiveAnswerer is re-run on the held-out hits with the fitted `SentenceMatch`
+(before / after). `--no-calibration` skips all this (written-answer runs).
+
+Run it under the shared lock: `flock /tmp/sourcier-bench.lock python -m bench.answers ...`; numbers and
+machine state go to docs/benchmarks.md ("Answers").
 """
 
 from __future__ import annotations

@@ -156,7 +156,7 @@ def test_row_level_security_reads_the_principals_once_per_statement(corpus: Conn
     # A per-row call of the principals function (string_to_array of the setting) cost ~8 ms per 10k rows.
     with corpus.transaction(), corpus.cursor() as cur:
         as_reader(cur, BOB)
-        cur.execute(f"EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM {table}")  # type: ignore[arg-type]
+        cur.execute(f"EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM {table}")
         plan = "\n".join(r[0] for r in cur.fetchall())
     filters = [line for line in plan.splitlines() if "Filter:" in line or "Cond:" in line]
     assert filters and all("current_setting" not in f for f in filters), plan

@@ -25,7 +25,7 @@ from rich.text import Text
 
 from sourcier import sql as warehouse_sql
 from sourcier import store
-from sourcier.answer import CitationChecker, ExtractiveAnswerer, GeneratedAnswerer
+from sourcier.answer import answerers_from
 from sourcier.config import Settings
 from sourcier.embed import Embedder, create_embedder
 from sourcier.errors import SourcierError, SqlRefused
@@ -420,12 +420,11 @@ def ask(
     with _session(settings) as conn:
         who = _identity(conn, as_user)
         result = _retrieve(conn, settings, embedder, question, "hybrid", settings.top_k, who)
-    model = create_chat_model(settings)
-    if model is None:
-        _render_answer(ExtractiveAnswerer().run(question, result.hits, language=result.language))
+    answerers = answerers_from(settings, embedder, create_chat_model(settings))
+    if answerers.generated is None:
+        _render_answer(answerers.extractive.run(question, result.hits, language=result.language))
         return
-    answerer = GeneratedAnswerer(model=model, checker=CitationChecker(embedder=embedder))
-    _render_stream(answerer.stream(question, result.hits, language=result.language))
+    _render_stream(answerers.generated.stream(question, result.hits, language=result.language))
 
 
 # --- Written answers (issue 6): streamed to the terminal, then the checked citations; `llm serve` ---------------

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from psycopg import Connection
 
 from sourcier import sql as warehouse_sql
-from sourcier.answer import CitationChecker, ExtractiveAnswerer, GeneratedAnswerer, QuestionRewriter
+from sourcier.answer import QuestionRewriter, answerers_from
 from sourcier.api._schemas import AnswerOut, AskMode, CitationOut, PassageOut, TableOut
 from sourcier.config import Settings
 from sourcier.embed import Embedder
@@ -99,10 +99,9 @@ class Answering:
         self._model = model
         self._retriever = HybridRetriever(embedder=embedder, params=search_params(settings))
         self._rewriter = QuestionRewriter(model=model)
-        self._extractive = ExtractiveAnswerer()
-        self._generated = (
-            GeneratedAnswerer(model=model, checker=CitationChecker(embedder=embedder)) if model is not None else None
-        )
+        answerers = answerers_from(settings, embedder, model)
+        self._extractive = answerers.extractive
+        self._generated = answerers.generated
 
     def search(
         self, conn: Connection[Any], who: Identity, query: str, *, k: int, mode: Literal["hybrid", "fulltext", "vector"]

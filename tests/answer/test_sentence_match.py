@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from sourcier.answer import I_DONT_KNOW, CitationChecker, ExtractiveAnswerer, GeneratedAnswerer, SentenceMatch
+from sourcier.answer import (
+    I_DONT_KNOW,
+    CitationChecker,
+    ExtractiveAnswerer,
+    GeneratedAnswerer,
+    SentenceMatch,
+    answerers_from,
+)
+from sourcier.config import Settings
 from sourcier.errors import ConfigError
 from sourcier.types import Hit
 from tests.conftest import FakeEmbedder
@@ -54,3 +64,14 @@ def test_the_model_is_not_called_when_no_sentence_matches() -> None:
 def test_a_threshold_outside_the_open_unit_interval_is_refused(threshold: float) -> None:
     with pytest.raises(ConfigError):
         SentenceMatch(CitationChecker(embedder=FakeEmbedder()), min_similarity=threshold)
+
+
+def test_the_setting_switches_it_on_for_both_answerers_built_from_settings(tmp_path: Path) -> None:
+    off = answerers_from(Settings(home=tmp_path), FakeEmbedder(), None)
+    on = answerers_from(
+        Settings(home=tmp_path, answer_sentence_match=0.6), FakeEmbedder(), FakeChatModel(["Deux jours [1]."])
+    )
+    assert off.generated is None and off.extractive.run(QUESTION, [_hit(ABOUT)], language="fr").found
+    assert not on.extractive.run(QUESTION, [_hit(ABOUT)], language="fr").found
+    assert on.generated is not None and not on.generated.run(QUESTION, [_hit(ABOUT)], language="fr").found
+    assert on.extractive.run(QUESTION, [_hit(ANSWERS)], language="fr").found

@@ -216,17 +216,22 @@ ft_ranked AS (
 )"""
 
 # Two plans, one of which runs (the other's one-time filter is false, so it is never executed):
-# * few readable passages: an exact scan of those passages, found through their documents
-#   (`+ 0` keeps the planner off the HNSW index, whose filtered walk would visit ~100x more nodes);
+# * few readable passages: an exact scan of those passages, found through their documents. The
+#   `OFFSET 0` fence keeps the planner off the HNSW index (whose filtered walk would visit ~100x more
+#   nodes) and lets the sort use the distance computed once per passage: the former `ORDER BY
+#   distance + 0` computed it twice (10% readable of 100k: 10,000 distances less, ~1-5 ms p50);
 # * otherwise HNSW with iterative scans, filtered inside the scan, in relaxed order: materialise, re-sort.
 _VECTOR_LEG = """
 vec AS MATERIALIZED (
-    (SELECT c.id AS chunk_id, c.embedding::vector({dim}) <=> %(qvec)s::vector({dim}) AS distance
-     FROM chunks AS c
-     WHERE (SELECT readable FROM stats) < %(exact_below)s
-       AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
-       AND c.embedding_dim = {dim} AND c.embedding_model = %(model)s AND c.acl && %(principals)s::text[]
-     ORDER BY (c.embedding::vector({dim}) <=> %(qvec)s::vector({dim})) + 0, c.id
+    (SELECT e.chunk_id, e.distance FROM (
+        SELECT c.id AS chunk_id, c.embedding::vector({dim}) <=> %(qvec)s::vector({dim}) AS distance
+        FROM chunks AS c
+        WHERE (SELECT readable FROM stats) < %(exact_below)s
+          AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
+          AND c.embedding_dim = {dim} AND c.embedding_model = %(model)s AND c.acl && %(principals)s::text[]
+        OFFSET 0
+     ) AS e
+     ORDER BY e.distance, e.chunk_id
      LIMIT %(candidates)s)
     UNION ALL
     (SELECT c.id AS chunk_id, c.embedding::vector({dim}) <=> %(qvec)s::vector({dim}) AS distance

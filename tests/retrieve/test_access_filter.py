@@ -131,6 +131,32 @@ def test_vector_leg_scans_a_small_audience_exactly_and_walks_hnsw_for_a_large_on
     assert "chunks_embedding_384" in large and "chunks_document_id_position_key" not in large
 
 
+def test_exact_scan_computes_each_distance_once(corpus: Connection[Any], fake_embedder: FakeEmbedder) -> None:
+    # Sorting by `distance + 0` (to keep the planner off HNSW) made the scan compute every distance twice.
+    params = SearchParams(k=5, candidates=20, exact_below=10**9)
+    qvec = fake_embedder.embed_query("projet Horizon")
+    with corpus.transaction(), corpus.cursor() as cur:
+        search_store.prepare_reader(cur, RH, params)
+        cur.execute(
+            "EXPLAIN (VERBOSE, FORMAT JSON) " + search_store._statement("vector", fake_embedder.dimension),
+            search_store._values("", qvec, fake_embedder.model_id, params, RH),
+        )
+        row = cur.fetchone()
+    assert row is not None
+
+    def nodes(n: dict[str, Any]) -> list[dict[str, Any]]:
+        return [n, *(m for c in n.get("Plans", []) for m in nodes(c))]
+
+    # The exact branch: the subtree under the Append that reads passages through their documents.
+    (append,) = [n for n in nodes(row[0][0]["Plan"]) if n["Node Type"] == "Append"]
+    (exact,) = [
+        b for b in append["Plans"] if any(n.get("Index Name") == "chunks_document_id_position_key" for n in nodes(b))
+    ]
+    # Every node of it carries the distance in one output column at most (two before: distance, distance + 0).
+    per_node = [sum("<=>" in out for out in n.get("Output", [])) for n in nodes(exact)]
+    assert max(per_node) == 1, per_node
+
+
 @pytest.mark.parametrize("who", [BOB, RH, ["everyone", "user:alice"]])
 def test_exact_and_hnsw_branches_return_the_same_readable_passages(
     corpus: Connection[Any], fake_embedder: FakeEmbedder, who: list[str]

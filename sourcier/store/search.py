@@ -123,7 +123,8 @@ ne_bound AS (SELECT language, sum(ub) AS ub FROM q_split WHERE NOT essential GRO
 top_partial AS MATERIALIZED (
     SELECT chunk_id, document_id, language, score FROM partial ORDER BY score DESC, chunk_id LIMIT 3 * %(candidates)s
 ),
-top_full AS (
+-- MATERIALIZED: `pruning` reads the lower bound twice, and an inlined CTE would probe them twice.
+top_full AS MATERIALIZED (
     SELECT tp.score + coalesce(ne.score, 0) AS score
     FROM top_partial AS tp CROSS JOIN LATERAL (
         SELECT sum(qs.idf * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / s.avgdl))) AS score

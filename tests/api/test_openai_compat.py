@@ -6,7 +6,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import openai
@@ -17,25 +16,13 @@ from psycopg import Connection
 
 from sourcier.api import create_app
 from sourcier.config import Settings
-from sourcier.store import chunks, documents, users
-from sourcier.sync import embed_with_cache
-from sourcier.types import Chunk
-from tests.conftest import FakeEmbedder
+from sourcier.store import users
+from tests.conftest import FakeEmbedder, add_document
 
 PUBLIC = "Le télétravail est possible deux jours par semaine, avec l'accord du manager."
 SECRET = "Le projet Orque prévoit un plan social confidentiel de quarante postes en 2027."
 MEAL = "Le plafond d'un repas en déplacement est de 20 euros, le petit déjeuner de 8 euros."
 
-
-def _add(conn: Connection[Any], emb: FakeEmbedder, uri: str, acl: list[str], texts: list[str]) -> int:
-    src = documents.ensure_source(conn, "t", location="/t")
-    meta = documents.DocumentMeta(uri, f"/t/{uri}", 1, datetime(2026, 1, 1, tzinfo=UTC), uri.encode(), tuple(acl))
-    doc = documents.upsert_indexed(conn, src, meta, title=uri, mime_type="text/plain", language="fr",
-                                   page_count=None, body="", chunking="c")  # fmt: skip
-    cs = [Chunk(i, t, (uri, "Règles"), None, 0, len(t), "text", 5) for i, t in enumerate(texts)]
-    vecs, _ = embed_with_cache(conn, emb, [c.embedding_text for c in cs])
-    chunks.replace_chunks(conn, doc, cs, vecs, model_id=emb.model_id, language="fr", acl=acl)
-    return doc
 
 
 def _free_port() -> int:
@@ -68,8 +55,8 @@ def base_url(settings: Settings, conn: Connection[Any], fake_embedder: FakeEmbed
 @pytest.fixture
 def corpus(conn: Connection[Any], fake_embedder: FakeEmbedder) -> dict[str, int]:
     return {
-        "public": _add(conn, fake_embedder, "guide.md", ["everyone"], [PUBLIC, MEAL]),
-        "secret": _add(conn, fake_embedder, "orque.md", ["group:direction"], [SECRET]),
+        "public": add_document(conn, fake_embedder, "guide.md", ["everyone"], [PUBLIC, MEAL], sections=("Règles",)),
+        "secret": add_document(conn, fake_embedder, "orque.md", ["group:direction"], [SECRET], sections=("Règles",)),
     }
 
 

@@ -1,41 +1,28 @@
 """The access filter: inside both legs, before ranking, backed by row-level security."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from psycopg import Connection
 
 from sourcier.retrieve import HybridRetriever, SearchParams
-from sourcier.store import chunks, documents
+from sourcier.store import documents
 from sourcier.store import search as search_store
 from sourcier.store.search import as_reader
-from sourcier.sync import embed_with_cache
-from sourcier.types import Chunk
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, add_document
 
 BOB = ["everyone", "user:bob"]
 RH = ["everyone", "user:rita", "group:rh"]
 
 
-def _add(conn: Connection[Any], emb: FakeEmbedder, uri: str, acl: list[str], texts: list[str]) -> int:
-    src = documents.ensure_source(conn, "t", location="/t")
-    meta = documents.DocumentMeta(uri, f"/t/{uri}", 1, datetime(2026, 1, 1, tzinfo=UTC), uri.encode(), tuple(acl))
-    doc = documents.upsert_indexed(conn, src, meta, title=uri, mime_type="text/plain", language="fr",
-                                   page_count=None, body="", chunking="c")  # fmt: skip
-    cs = [Chunk(i, t, (uri,), None, 0, len(t), "text", 5) for i, t in enumerate(texts)]
-    vecs, _ = embed_with_cache(conn, emb, [c.embedding_text for c in cs])
-    chunks.replace_chunks(conn, doc, cs, vecs, model_id=emb.model_id, language="fr", acl=acl)
-    return doc
-
 
 @pytest.fixture
 def corpus(conn: Connection[Any], fake_embedder: FakeEmbedder) -> Connection[Any]:
-    _add(conn, fake_embedder, "public.md", ["everyone"], ["Le projet Horizon démarre en mars, budget public."])
-    _add(conn, fake_embedder, "rh.md", ["group:rh"], ["Projet Horizon : plan social confidentiel, 40 postes."])
+    add_document(conn, fake_embedder, "public.md", ["everyone"], ["Le projet Horizon démarre en mars, budget public."])
+    add_document(conn, fake_embedder, "rh.md", ["group:rh"], ["Projet Horizon : plan social confidentiel, 40 postes."])
     # Many forbidden passages that match the question better than the one bob may read.
     for i in range(30):
-        _add(conn, fake_embedder, f"secret-{i}.md", ["user:alice"], [f"Projet Horizon projet Horizon code {i}"])
+        add_document(conn, fake_embedder, f"secret-{i}.md", ["user:alice"], [f"Projet Horizon projet Horizon code {i}"])
     return conn
 
 

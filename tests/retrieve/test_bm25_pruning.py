@@ -1,18 +1,14 @@
 """The full-text leg's pruning: exact BM25 over the visible documents, common words read only when needed."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from psycopg import Connection
 
 from sourcier.retrieve import HybridRetriever, SearchParams
-from sourcier.store import chunks, documents
 from sourcier.store import search as search_store
-from sourcier.sync import embed_with_cache
-from sourcier.types import Chunk
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, add_document
 
 BOB = ["everyone", "user:bob"]
 ALICE = ["everyone", "user:alice"]
@@ -21,29 +17,21 @@ ALL_IN_FULL = replace(PARAMS, postings_budget=10**9)  # every posting read: plai
 PRUNED = replace(PARAMS, postings_budget=1)  # only the rarest word read in full
 
 
-def _add(conn: Connection[Any], emb: FakeEmbedder, uri: str, acl: list[str], texts: list[str]) -> None:
-    src = documents.ensure_source(conn, "t", location="/t")
-    meta = documents.DocumentMeta(uri, f"/t/{uri}", 1, datetime(2026, 1, 1, tzinfo=UTC), uri.encode(), tuple(acl))
-    doc = documents.upsert_indexed(conn, src, meta, title=uri, mime_type="text/plain", language="fr",
-                                   page_count=None, body="", chunking="c")  # fmt: skip
-    cs = [Chunk(i, t, (uri,), None, 0, len(t), "text", 5) for i, t in enumerate(texts)]
-    vecs, _ = embed_with_cache(conn, emb, [c.embedding_text for c in cs])
-    chunks.replace_chunks(conn, doc, cs, vecs, model_id=emb.model_id, language="fr", acl=acl)
-
 
 @pytest.fixture
 def corpus(conn: Connection[Any], fake_embedder: FakeEmbedder) -> Connection[Any]:
     # "projet" and "réunion" are common, "Zéphyr" rare: a question naming Zéphyr is decided by it.
     for d in range(6):
-        _add(conn, fake_embedder, f"public-{d}.md", ["everyone"], [
+        add_document(conn, fake_embedder, f"public-{d}.md", ["everyone"], [
             f"Le projet {d} avance, réunion du comité lundi." + " projet" * (i % 3) for i in range(8)
         ])  # fmt: skip
-    _add(conn, fake_embedder, "zephyr.md", ["everyone"], [
+    add_document(conn, fake_embedder, "zephyr.md", ["everyone"], [
         "Le projet Zéphyr démarre." + " Zéphyr" * i + " réunion" * (i % 2) for i in range(7)
     ])  # fmt: skip
     # Forbidden passages that would change every statistic (and rank first) if they counted.
     for d in range(3):
-        _add(conn, fake_embedder, f"secret-{d}.md", ["user:alice"], ["Zéphyr Zéphyr Zéphyr projet confidentiel"] * 10)
+        secret = ["Zéphyr Zéphyr Zéphyr projet confidentiel"] * 10
+        add_document(conn, fake_embedder, f"secret-{d}.md", ["user:alice"], secret)
     return conn
 
 
@@ -120,7 +108,7 @@ def test_postings_of_forbidden_documents_are_never_read(
     # Forbidden postings of the question's words outnumber every posting bob's documents hold, so a plan
     # that read any word's whole posting list (then filtered) would read more than bob's documents hold.
     for d in range(10):
-        _add(corpus, fake_embedder, f"more-secret-{d}.md", ["user:alice"], ["Zéphyr projet réunion"] * 40)
+        add_document(corpus, fake_embedder, f"more-secret-{d}.md", ["user:alice"], ["Zéphyr projet réunion"] * 40)
     q = "réunion du projet Zéphyr"
     counts = corpus.execute(
         "SELECT count(*) FILTER (WHERE 'everyone' = ANY (d.acl)),"

@@ -22,8 +22,8 @@ from sourcier import store
 from sourcier.api import create_app
 from sourcier.config import Settings
 from sourcier.store import users
-from tests.api.test_openai_compat import PUBLIC, _add
-from tests.conftest import _TABLES, FakeEmbedder
+from tests.api.test_openai_compat import PUBLIC
+from tests.conftest import _TABLES, FakeEmbedder, add_document
 
 CHECKS = [not_a_server_error, response_schema_conformance]
 FUZZ = settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -39,7 +39,7 @@ def fuzzed_app(pg: str) -> Iterator[tuple[FastAPI, str]]:
     app_settings = Settings(home=home, database_url=pg, parse_workers=1)  # type: ignore[arg-type]
     with store.connect(pg) as conn:
         emb = FakeEmbedder()
-        _add(conn, emb, "guide.md", ["everyone"], [PUBLIC])
+        add_document(conn, emb, "guide.md", ["everyone"], [PUBLIC], sections=("Règles",))
         users.create_user(conn, "decoy")
         for _ in range(5):  # small token ids belong to someone else: a fuzzed DELETE /tokens/1 is not ours
             users.create_token(conn, "decoy", days=1)

@@ -68,7 +68,12 @@ stats AS (
     FROM visible
 )"""
 
-_FULLTEXT_LEG = """
+def _bm25(idf: str, tf: str, dl: str) -> str:
+    """One word's BM25 contribution to a passage, as SQL over `stats AS s` (one formula for every step)."""
+    return f"{idf} * {tf} * (%(k1)s + 1) / ({tf} + %(k1)s * (1 - %(b)s + %(b)s * {dl} / s.avgdl))"
+
+
+_FULLTEXT_LEG = f"""
 -- Exact BM25 over the documents the caller may read: statistics and postings come from them only, so
 -- scores do not depend on (and so cannot reveal) anything about documents the caller cannot see.
 -- Document frequencies: one row per (word, visible document) in document_terms, not one per posting.
@@ -113,7 +118,7 @@ e_postings AS (
 ),
 partial AS MATERIALIZED (
     SELECT p.chunk_id, p.document_id, p.language, sum(p.idf) AS matched_idf,
-           sum(p.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score
+           sum({_bm25("p.idf", "p.tf", "p.dl")}) AS score
     FROM e_postings AS p CROSS JOIN stats AS s
     GROUP BY p.chunk_id, p.document_id, p.language
 ),
@@ -127,7 +132,7 @@ top_partial AS MATERIALIZED (
 top_full AS MATERIALIZED (
     SELECT tp.score + coalesce(ne.score, 0) AS score
     FROM top_partial AS tp CROSS JOIN LATERAL (
-        SELECT sum(qs.idf * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / s.avgdl))) AS score
+        SELECT sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score
         FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
             SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
             WHERE c.lexeme = qs.lexeme AND c.language = qs.language
@@ -156,7 +161,7 @@ ne_plan AS MATERIALIZED (
 ),
 ne_scan AS (
     SELECT t.chunk_id,
-           sum(qs.idf * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / s.avgdl))) AS score,
+           sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score,
            sum(qs.idf) AS idf
     FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
         SELECT c.chunk_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
@@ -176,7 +181,7 @@ ft_pruned AS (
     SELECT sv.chunk_id, sv.score + coalesce(ne.score, 0) AS score,
            (sv.matched_idf + coalesce(ne.idf, 0)) / nullif(qt.idf, 0) AS coverage
     FROM survivors AS sv JOIN q_total AS qt USING (language) CROSS JOIN LATERAL (
-        SELECT sum(qs.idf * t.tf * (%(k1)s + 1) / (t.tf + %(k1)s * (1 - %(b)s + %(b)s * t.dl / s.avgdl))) AS score,
+        SELECT sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score,
                sum(qs.idf) AS idf
         FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
             SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
@@ -200,7 +205,7 @@ all_postings AS (
 ),
 ft_full AS (
     SELECT p.chunk_id,
-           sum(p.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score,
+           sum({_bm25("p.idf", "p.tf", "p.dl")}) AS score,
            sum(p.idf) / nullif(min(qt.idf), 0) AS coverage
     FROM all_postings AS p CROSS JOIN stats AS s JOIN q_total AS qt USING (language)
     GROUP BY p.chunk_id

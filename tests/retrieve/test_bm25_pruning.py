@@ -13,8 +13,32 @@ from tests.conftest import FakeEmbedder, add_document
 BOB = ["everyone", "user:bob"]
 ALICE = ["everyone", "user:alice"]
 PARAMS = SearchParams(k=5, candidates=5)
-ALL_IN_FULL = replace(PARAMS, postings_budget=10**9)  # every posting read: plain exact BM25
+ALL_IN_FULL = replace(PARAMS, postings_budget=10**9)  # capped at half the readable passages
 PRUNED = replace(PARAMS, postings_budget=1)  # only the rarest word read in full
+
+# The reference: BM25 as a textbook writes it, over the postings of the caller's documents, as the owner
+# and without any pruning or shared SQL (Robertson idf, tf = body + heading_boost * heading occurrences).
+_PLAIN_BM25 = """
+WITH q AS (
+    SELECT DISTINCT (unnest(to_tsvector('fr_unaccent'::regconfig, %(q)s))).lexeme, 'fr' AS language
+    UNION SELECT DISTINCT (unnest(to_tsvector('en_unaccent'::regconfig, %(q)s))).lexeme, 'en'
+),
+docs AS (SELECT id, n_chunks, n_terms FROM documents WHERE status = 'indexed' AND acl && %(who)s::text[]),
+s AS (SELECT sum(n_chunks)::float8 AS n, sum(n_terms)::float8 / sum(n_chunks) AS avgdl FROM docs),
+p AS (
+    SELECT t.*, (t.tf_body + %(hb)s * t.tf_head)::float8 AS tf, count(*) OVER (PARTITION BY t.lexeme, t.language) AS df
+    FROM chunk_terms AS t JOIN q USING (lexeme, language) WHERE t.document_id IN (SELECT id FROM docs)
+)
+SELECT p.chunk_id,
+       sum(ln(1 + (s.n - p.df + 0.5) / (p.df + 0.5)) * p.tf * (%(k1)s + 1)
+           / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score
+FROM p CROSS JOIN s GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(k)s
+"""
+
+
+def _plain_bm25(conn: Connection[Any], who: list[str], q: str, k: int) -> list[tuple[int, float]]:
+    values = {"q": q, "who": who, "k": k, "k1": PARAMS.k1, "b": PARAMS.b, "hb": PARAMS.heading_boost}
+    return [(int(c), float(sc)) for c, sc in conn.execute(_PLAIN_BM25, values)]
 
 
 
@@ -51,7 +75,7 @@ def test_pruned_ranking_equals_plain_bm25_and_reads_fewer_postings(
     plan = search_store.fulltext_pruning(corpus, q, params=params, principals=who)
     assert plan.exact, plan  # the bound held: the common words' postings were not read in full
     assert plan.common_postings > 0
-    full, pruned = _hits(corpus, fake_embedder, who, q, ALL_IN_FULL), _hits(corpus, fake_embedder, who, q, params)
+    full, pruned = _plain_bm25(corpus, who, q, PARAMS.k), _hits(corpus, fake_embedder, who, q, params)
     assert [c for c, _ in pruned] == [c for c, _ in full]
     assert [s for _, s in pruned] == pytest.approx([s for _, s in full], rel=1e-12)
 
@@ -62,11 +86,35 @@ def test_when_the_bound_does_not_hold_every_posting_is_read(
     # 20 candidates wanted, 7 passages name Zéphyr: passages holding only "comité" must be scored too.
     q, wide = "Zéphyr comité", replace(PRUNED, k=20, candidates=20)
     assert not search_store.fulltext_pruning(corpus, q, params=wide, principals=BOB).exact
-    full = _hits(corpus, fake_embedder, BOB, q, replace(ALL_IN_FULL, k=20, candidates=20))
+    full = _plain_bm25(corpus, BOB, q, 20)
     pruned = _hits(corpus, fake_embedder, BOB, q, wide)
     assert len(pruned) == 20
     assert [c for c, _ in pruned] == [c for c, _ in full]
     assert [s for _, s in pruned] == pytest.approx([s for _, s in full], rel=1e-12)
+
+
+def test_the_budget_is_at_most_half_the_readable_passages(corpus: Connection[Any], fake_embedder: FakeEmbedder) -> None:
+    # Bob reads 55 passages: "réunion" and "projet" (in most of them) stay common whatever the budget.
+    q = "réunion du projet Zéphyr"
+    plan = search_store.fulltext_pruning(corpus, q, params=ALL_IN_FULL, principals=BOB)
+    assert plan.exact and plan.common_postings > 0 and plan.essential_postings <= 55 // 2, plan
+    got, plain = _hits(corpus, fake_embedder, BOB, q, ALL_IN_FULL), _plain_bm25(corpus, BOB, q, PARAMS.k)
+    assert [c for c, _ in got] == [c for c, _ in plain]
+    assert [s for _, s in got] == pytest.approx([s for _, s in plain], rel=1e-12)
+
+
+@pytest.mark.parametrize("budget", [1, 10**9])
+def test_fulltext_mode_prunes_at_depth_k_and_returns_the_top_k_of_the_deeper_ranking(
+    corpus: Connection[Any], fake_embedder: FakeEmbedder, budget: int
+) -> None:
+    # Fulltext mode computes only its k best (the bound prunes against the 3rd score, not the 20th):
+    # those must be exactly the first k of the ranking computed 20 deep.
+    q = "réunion du projet Zéphyr"
+    deep = _plain_bm25(corpus, BOB, q, 20)
+    shallow = _hits(corpus, fake_embedder, BOB, q, replace(PARAMS, k=3, candidates=20, postings_budget=budget))
+    assert len(deep) == 20
+    assert [c for c, _ in shallow] == [c for c, _ in deep[:3]]
+    assert [s for _, s in shallow] == pytest.approx([s for _, s in deep[:3]], rel=1e-12)
 
 
 @pytest.mark.parametrize("params", [PRUNED, ALL_IN_FULL])

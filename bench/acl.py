@@ -190,7 +190,8 @@ def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 def pruning_table(conn: Connection[Any], questions: list[str], params: SearchParams) -> Table:
     t = Table(title=f"Full-text leg: MaxScore pruning (postings budget {params.postings_budget:,})")
-    for c in ("readable", "bound held", "essential postings p50/max", "survivors p50/max", "common postings p50/max"):
+    for c in ("readable", "bound held", "essential postings p50/max", "survivors p50/max", "common postings p50/max",
+              "common words read in full"):
         t.add_column(c, justify="right")
     for share, who in AUDIENCES.items():
         runs = [search_store.fulltext_pruning(conn, q, params=params, principals=who) for q in questions]
@@ -199,7 +200,8 @@ def pruning_table(conn: Connection[Any], questions: list[str], params: SearchPar
             return f"{statistics.median(xs):,.0f} / {max(xs):,}"
 
         t.add_row(share, f"{sum(r.exact for r in runs)}/{len(runs)}", col([r.essential_postings for r in runs]),
-                  col([r.survivors for r in runs]), col([r.common_postings for r in runs]))  # fmt: skip
+                  col([r.survivors for r in runs]), col([r.common_postings for r in runs]),
+                  str(sum(r.promoted_words for r in runs)))  # fmt: skip
     return t
 
 

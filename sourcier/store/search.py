@@ -69,9 +69,52 @@ stats AS (
     FROM visible
 )"""
 
+SMALL_BUDGET = 2_000  # postings: below this, the full-text leg's budget no longer shrinks with the audience
+
+
 def _bm25(idf: str, tf: str, dl: str) -> str:
     """One word's BM25 contribution to a passage, as SQL over `stats AS s` (one formula for every step)."""
     return f"{idf} * {tf} * (%(k1)s + 1) / ({tf} + %(k1)s * (1 - %(b)s + %(b)s * {dl} / s.avgdl))"
+
+
+def _add_words(name: str, passages: str, words: str) -> str:
+    """CTEs ending in `name`: each of `passages` (chunk_id, document_id, language, score, matched_idf) with
+    the BM25 terms of `words` (lexeme, language, df, idf) added, exactly. Probed passage by passage, or
+    the words' visible postings read in full when that is cheaper (a probe costs about five postings)."""
+    return f"""
+{name}_plan AS MATERIALIZED (
+    SELECT (SELECT count(*) FROM {passages}) * count(*) * 5 <= coalesce(sum(df), 0) AS probe FROM {words} AS w
+),
+{name}_scan AS (
+    SELECT t.chunk_id, sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score, sum(qs.idf) AS idf
+    FROM {words} AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
+        SELECT c.chunk_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
+        WHERE c.lexeme = qs.lexeme AND c.language = qs.language AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
+        OFFSET 0
+    ) AS t
+    WHERE NOT (SELECT probe FROM {name}_plan)
+    GROUP BY t.chunk_id
+),
+{name} AS MATERIALIZED (
+    SELECT sv.chunk_id, sv.document_id, sv.language, sv.score + coalesce(ns.score, 0) AS score,
+           sv.matched_idf + coalesce(ns.idf, 0) AS matched_idf
+    FROM {passages} AS sv LEFT JOIN {name}_scan AS ns USING (chunk_id)
+    WHERE NOT (SELECT probe FROM {name}_plan)
+    UNION ALL
+    SELECT sv.chunk_id, sv.document_id, sv.language, sv.score + coalesce(ne.score, 0),
+           sv.matched_idf + coalesce(ne.idf, 0)
+    FROM {passages} AS sv CROSS JOIN LATERAL (
+        SELECT sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score, sum(qs.idf) AS idf
+        FROM {words} AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
+            SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
+            WHERE c.lexeme = qs.lexeme AND c.language = qs.language
+              AND c.document_id = sv.document_id AND c.chunk_id = sv.chunk_id
+            OFFSET 0
+        ) AS t
+        WHERE qs.language = sv.language
+    ) AS ne
+    WHERE (SELECT probe FROM {name}_plan)
+)"""
 
 
 _FULLTEXT_LEG = f"""
@@ -96,12 +139,14 @@ q_df AS MATERIALIZED (
 -- always the rarest word that has any) are "essential" and read in full. A passage holding only the
 -- other, common words scores at most the sum of their upper bounds (idf * tf_bound), so when that sum
 -- stays under the `candidates`-th score among passages holding an essential word, such passages cannot
--- reach the top and are never read. The budget shrinks with the audience, to half the readable passages:
--- a common word of a small audience has few postings to probe, and reading it in full anyway was most
--- of the leg's time (a tenth of 100k passages readable: p95 26 -> 12 ms; docs/benchmarks.md).
+-- reach the top and are never read. The budget shrinks with the audience, to half the readable passages
+-- (but not under SMALL_BUDGET, where reading everything is cheapest): reading a common word of a mid-sized
+-- audience in full was most of the leg's time (a tenth of 100k passages readable: p95 26 -> 12 ms;
+-- docs/benchmarks.md).
 q_split AS MATERIALIZED (
     SELECT lexeme, language, df, idf, idf * tf_bound * (1 + 1e-9) AS ub,  -- margin: rounding never breaks the bound
-           (sum(df) OVER w <= least(%(postings_budget)s, readable / 2) OR sum(df) OVER w = df) AS essential
+           (sum(df) OVER w <= least(%(postings_budget)s, greatest(readable / 2, %(small_budget)s))
+            OR sum(df) OVER w = df) AS essential
     FROM (SELECT q_df.*, ln(1 + (s.n - q_df.df + 0.5) / (q_df.df + 0.5)) AS idf, s.readable
           FROM q_df CROSS JOIN stats AS s) AS x
     WINDOW w AS (ORDER BY df, lexeme, language ROWS UNBOUNDED PRECEDING)
@@ -151,74 +196,72 @@ pruning AS MATERIALIZED (
     FROM (SELECT (SELECT score FROM top_full ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1) AS lb) AS th
     CROSS JOIN (SELECT coalesce(max(ub), 0) AS ub FROM ne_bound) AS ne
 ),
--- Passages that can still reach the top once their common words are added.
-survivors AS MATERIALIZED (
-    SELECT p.chunk_id, p.document_id, p.language, p.score, p.matched_idf
-    FROM partial AS p LEFT JOIN ne_bound AS nb USING (language)
-    WHERE (SELECT exact FROM pruning) AND p.score + coalesce(nb.ub, 0) >= (SELECT lb FROM pruning)
+-- The common words the bound prunes: the commonest ones, as many as keep the sum of their bounds under
+-- the lower bound. All of them when the bound holds (`pruning.exact`); otherwise the others are
+-- "promoted" and read in full after all (none pruned when there is no lower bound: plain BM25). This
+-- keeps the leg exact without reading every posting of the question's words when the bound is a
+-- little too loose (a question of fairly common words only: 125k postings read before at 100k passages).
+q_pruned AS MATERIALIZED (
+    SELECT lexeme, language, df, idf, ub FROM (
+        SELECT qs.*, sum(CASE WHEN qs.essential THEN 0 ELSE qs.ub END)
+                         OVER (PARTITION BY qs.language ORDER BY qs.df DESC, qs.lexeme DESC ROWS UNBOUNDED PRECEDING)
+                         AS cum_ub
+        FROM q_split AS qs
+    ) AS x
+    WHERE NOT essential AND cum_ub < (SELECT lb FROM pruning)
 ),
--- The survivors' common words: probed passage by passage, or read in full when that is cheaper (a
--- probe costs about as much as reading five postings).
-ne_plan AS MATERIALIZED (
-    SELECT (SELECT count(*) FROM survivors) * count(*) * 5 <= coalesce(sum(df), 0) AS probe
-    FROM q_split WHERE NOT essential
+q_promoted AS MATERIALIZED (
+    SELECT qs.lexeme, qs.language, qs.idf FROM q_split AS qs
+    WHERE NOT qs.essential
+      AND NOT EXISTS (SELECT FROM q_pruned AS p WHERE (p.lexeme, p.language) = (qs.lexeme, qs.language))
 ),
-ne_scan AS (
-    SELECT t.chunk_id,
-           sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score,
-           sum(qs.idf) AS idf
-    FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
-        SELECT c.chunk_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
-        WHERE c.lexeme = qs.lexeme AND c.language = qs.language AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
-        OFFSET 0
-    ) AS t
-    WHERE NOT qs.essential AND (SELECT exact FROM pruning) AND NOT (SELECT probe FROM ne_plan)
-    GROUP BY t.chunk_id
-),
--- The bound held: a survivor's score is its partial score plus its common words.
-ft_pruned AS (
-    SELECT sv.chunk_id, sv.score + coalesce(ns.score, 0) AS score,
-           (sv.matched_idf + coalesce(ns.idf, 0)) / nullif(qt.idf, 0) AS coverage
-    FROM survivors AS sv JOIN q_total AS qt USING (language) LEFT JOIN ne_scan AS ns USING (chunk_id)
-    WHERE NOT (SELECT probe FROM ne_plan)
-    UNION ALL
-    SELECT sv.chunk_id, sv.score + coalesce(ne.score, 0) AS score,
-           (sv.matched_idf + coalesce(ne.idf, 0)) / nullif(qt.idf, 0) AS coverage
-    FROM survivors AS sv JOIN q_total AS qt USING (language) CROSS JOIN LATERAL (
-        SELECT sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score,
-               sum(qs.idf) AS idf
-        FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
-            SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
-            WHERE c.lexeme = qs.lexeme AND c.language = qs.language
-              AND c.document_id = sv.document_id AND c.chunk_id = sv.chunk_id
+-- Partial scores with the promoted words added (computed only when there are any).
+promoted_partial AS (
+    SELECT chunk_id, document_id, language, sum(matched_idf) AS matched_idf, sum(score) AS score FROM (
+        SELECT chunk_id, document_id, language, matched_idf, score FROM partial
+        WHERE EXISTS (SELECT FROM q_promoted)
+        UNION ALL
+        SELECT t.chunk_id, t.document_id, qp.language, qp.idf, {_bm25("qp.idf", "t.tf", "t.dl")}
+        FROM q_promoted AS qp CROSS JOIN stats AS s CROSS JOIN LATERAL (
+            SELECT c.chunk_id, c.document_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl
+            FROM chunk_terms AS c
+            WHERE c.lexeme = qp.lexeme AND c.language = qp.language
+              AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
             OFFSET 0
         ) AS t
-        WHERE NOT qs.essential AND qs.language = sv.language
-    ) AS ne
-    WHERE (SELECT probe FROM ne_plan)
+    ) AS both_parts
+    GROUP BY chunk_id, document_id, language
 ),
--- Fallback (the bound did not hold): plain BM25 over every visible posting of the question's words.
-all_postings AS (
-    SELECT t.chunk_id, qs.language, qs.idf, t.tf, t.dl
-    FROM q_split AS qs CROSS JOIN LATERAL (
-        SELECT c.chunk_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
-        WHERE c.lexeme = qs.lexeme AND c.language = qs.language AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
-        OFFSET 0
-    ) AS t
-    WHERE NOT (SELECT exact FROM pruning)
+pruned_bound AS (SELECT language, sum(ub) AS ub FROM q_pruned GROUP BY language),
+-- Passages that can still reach the top once their pruned words are added.
+survivors AS MATERIALIZED (
+    SELECT p.chunk_id, p.document_id, p.language, p.score, p.matched_idf
+    FROM partial AS p LEFT JOIN pruned_bound AS nb USING (language)
+    WHERE NOT EXISTS (SELECT FROM q_promoted) AND p.score + coalesce(nb.ub, 0) >= (SELECT lb FROM pruning)
+    UNION ALL
+    SELECT p.chunk_id, p.document_id, p.language, p.score, p.matched_idf
+    FROM promoted_partial AS p LEFT JOIN pruned_bound AS nb USING (language)
+    WHERE p.score + coalesce(nb.ub, 0) >= (SELECT lb FROM pruning)
 ),
-ft_full AS (
-    SELECT p.chunk_id,
-           sum({_bm25("p.idf", "p.tf", "p.dl")}) AS score,
-           sum(p.idf) / nullif(min(qt.idf), 0) AS coverage
-    FROM all_postings AS p CROSS JOIN stats AS s JOIN q_total AS qt USING (language)
-    GROUP BY p.chunk_id
+-- The pruned words are added in two stages: the commonest one last. It has by far the most postings and
+-- the smallest bound, so once the others are added most survivors fall under the lower bound even with
+-- it, and only the few left are probed for it (instead of reading its postings in full: 74k for
+-- "le" in a question at 100k passages, where the others have 25k together).
+q_stage AS MATERIALIZED (
+    SELECT *, row_number() OVER (PARTITION BY language ORDER BY df DESC, lexeme DESC) = 1 AS last FROM q_pruned
 ),
-ft AS (
-    SELECT chunk_id, score, coverage FROM (SELECT * FROM ft_pruned UNION ALL SELECT * FROM ft_full) AS both_paths
-    ORDER BY score DESC, chunk_id
-    LIMIT %(candidates)s
+last_bound AS (SELECT language, sum(ub) AS ub FROM q_stage WHERE last GROUP BY language),
+{_add_words("first_added", "survivors", "(SELECT * FROM q_stage WHERE NOT last)")},
+survivors_last AS MATERIALIZED (
+    SELECT w.* FROM first_added AS w LEFT JOIN last_bound AS b USING (language)
+    WHERE w.score + coalesce(b.ub, 0) >= (SELECT lb FROM pruning)
 ),
+{_add_words("all_added", "survivors_last", "(SELECT * FROM q_stage WHERE last)")},
+ft_scored AS (
+    SELECT a.chunk_id, a.score, a.matched_idf / nullif(qt.idf, 0) AS coverage
+    FROM all_added AS a JOIN q_total AS qt USING (language)
+),
+ft AS (SELECT chunk_id, score, coverage FROM ft_scored ORDER BY score DESC, chunk_id LIMIT %(candidates)s),
 ft_ranked AS (
     SELECT chunk_id, score, coverage, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank,
            min(score) OVER () AS lo, max(score) OVER () AS hi
@@ -350,6 +393,7 @@ def _values(
         "principals": who,
         "exact_below": params.exact_below,
         "postings_budget": params.postings_budget,
+        "small_budget": SMALL_BUDGET,
     }
 
 
@@ -357,17 +401,19 @@ def _values(
 class Pruning:
     """How the full-text leg ran for one question: what a benchmark or a test checks the plan against."""
 
-    exact: bool  # the bound held: common words were read only for the survivors
+    exact: bool  # the bound held for every common word: they were read only for the survivors
     essential_postings: int  # visible postings of the rarest words, read in full
     survivors: int  # passages that could still reach the top once common words were added
-    common_postings: int  # visible postings of the other words (read in full only when `exact` is false)
+    common_postings: int  # visible postings of the other words
+    promoted_words: int  # common words read in full after all, the bound being too loose for them
 
 
 _PRUNING = """
 SELECT (SELECT exact FROM pruning), (SELECT count(*) FROM e_postings), (SELECT count(*) FROM survivors),
        (SELECT count(*) FROM q_split AS qs JOIN chunk_terms AS t
             ON t.lexeme = qs.lexeme AND t.language = qs.language AND t.document_id IN (SELECT id FROM visible)
-        WHERE NOT qs.essential)
+        WHERE NOT qs.essential),
+       (SELECT count(*) FROM q_promoted)
 """
 
 
@@ -380,7 +426,7 @@ def fulltext_pruning(conn: Connection[Any], query: str, *, params: SearchParams,
         cur.execute(sql, _values(query, None, "", params, who))  # constants only
         row = cur.fetchone()
     assert row is not None
-    return Pruning(bool(row[0]), int(row[1]), int(row[2]), int(row[3]))
+    return Pruning(bool(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
 
 
 # One round trip (each costs ~0.1 ms, a fifth of a small query's database time). `set_config('role', ...,

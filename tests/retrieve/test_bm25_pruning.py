@@ -93,9 +93,15 @@ def test_when_the_bound_does_not_hold_every_posting_is_read(
     assert [s for _, s in pruned] == pytest.approx([s for _, s in full], rel=1e-12)
 
 
-def test_the_budget_is_at_most_half_the_readable_passages(corpus: Connection[Any], fake_embedder: FakeEmbedder) -> None:
-    # Bob reads 55 passages: "réunion" and "projet" (in most of them) stay common whatever the budget.
+def test_the_budget_shrinks_to_half_the_readable_passages(
+    corpus: Connection[Any], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     q = "réunion du projet Zéphyr"
+    # Bob reads 55 passages: under the small-audience floor, every posting of the question is read.
+    plan = search_store.fulltext_pruning(corpus, q, params=ALL_IN_FULL, principals=BOB)
+    assert plan.common_postings == 0, plan
+    # With the floor lowered, "réunion" and "projet" (in most of them) stay common whatever the budget.
+    monkeypatch.setattr(search_store, "SMALL_BUDGET", 1)
     plan = search_store.fulltext_pruning(corpus, q, params=ALL_IN_FULL, principals=BOB)
     assert plan.exact and plan.common_postings > 0 and plan.essential_postings <= 55 // 2, plan
     got, plain = _hits(corpus, fake_embedder, BOB, q, ALL_IN_FULL), _plain_bm25(corpus, BOB, q, PARAMS.k)
@@ -115,6 +121,25 @@ def test_fulltext_mode_prunes_at_depth_k_and_returns_the_top_k_of_the_deeper_ran
     assert len(deep) == 20
     assert [c for c, _ in shallow] == [c for c, _ in deep[:3]]
     assert [s for _, s in shallow] == pytest.approx([s for _, s in deep[:3]], rel=1e-12)
+
+
+def test_when_the_bound_holds_for_the_commonest_words_only_the_others_are_read_in_full(
+    conn: Connection[Any], fake_embedder: FakeEmbedder
+) -> None:
+    # "alpha" (the rarest, read in full) is in 12 passages, "bêta" in 16, "gamma" in 24, "commun" in all
+    # (a tiny bound). A passage holding bêta, gamma and commun could outscore the 5th best holding alpha,
+    # one holding only gamma and commun cannot: bêta is read in full after all, gamma and commun are not.
+    passages = [
+        ("alpha" if i % 5 == 0 else "bêta " * (i % 3 == 0) + "gamma" * (i % 2 == 0)) + " commun texte" * (1 + i % 2)
+        for i in range(1, 61)
+    ]  # fmt: skip
+    add_document(conn, fake_embedder, "mots.md", ["everyone"], passages)
+    q, params = "alpha bêta gamma commun", replace(PRUNED, k=5, candidates=5)
+    plan = search_store.fulltext_pruning(conn, q, params=params, principals=BOB)
+    assert not plan.exact and plan.promoted_words == 1 and plan.survivors < 60 - 12, plan
+    got, plain = _hits(conn, fake_embedder, BOB, q, params), _plain_bm25(conn, BOB, q, 5)
+    assert [c for c, _ in got] == [c for c, _ in plain]
+    assert [s for _, s in got] == pytest.approx([s for _, s in plain], rel=1e-12)
 
 
 @pytest.mark.parametrize("params", [PRUNED, ALL_IN_FULL])

@@ -96,7 +96,10 @@ class Settings(BaseSettings):
         default=15_000, ge=0, description="Readable passages below which the vector leg scans them exactly, not HNSW."
     )
     postings_budget: int = Field(
-        default=20_000, ge=1, description="Visible postings the full-text leg reads in full before pruning."
+        default=20_000,
+        ge=1,
+        description="Most visible postings the full-text leg reads in full before pruning"
+        " (half the readable passages, not under 2,000, when fewer).",
     )
 
     # Warehouse (read-only text-to-SQL)

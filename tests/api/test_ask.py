@@ -109,3 +109,14 @@ def test_admin_adds_a_folder_source_and_sees_its_sync_finish(api: Api, people: N
     assert runs and runs[0]["status"] == "succeeded", runs
     assert any(s["name"] == "wiki" for s in api.client.get("/api/v1/admin/sources", headers=root).json())
     assert api.client.get("/api/v1/admin/sources/nope/runs", headers=root).status_code == 404
+
+
+def test_a_nul_character_is_refused_with_a_clear_error(api: Api, people: None, corpus: object) -> None:
+    # PostgreSQL text cannot hold NUL: the body is refused at the boundary, before any statement runs.
+    h = api.token("bob")
+    for path, body in (("/api/v1/search", {"query": "télétravail\x00"}), ("/api/v1/ask", {"question": "a\x00b"})):
+        r = api.client.post(path, json=body | {"stream": False} if path.endswith("ask") else body, headers=h)
+        assert r.status_code == 422, r.text
+        assert "NUL" in r.text
+    r = api.client.post("/api/v1/search", json={"query": "télétravail"}, headers=h)
+    assert r.status_code == 200 and r.json()

@@ -166,7 +166,9 @@ def test_three_workers_split_a_sync_and_do_every_job_once(conn: Connection[Any],
     for i in range(40):
         versions.write(f"f{i:02}.txt", _text(rng, 3))
     sources.add_source(conn, name="docs", kind="filesystem", location=str(root), every_s=None, read=["everyone"])
-    workers = [_cli(tmp_path, pg, "worker", "--idle-exit", "6") for _ in range(3)]
+    # Idle exit counts from a worker's start: it must outlast the sync's own start-up (imports, migration,
+    # listing), which took over 6 s on a loaded CI machine: two workers gave up before the first job.
+    workers = [_cli(tmp_path, pg, "worker", "--idle-exit", "20") for _ in range(3)]
     for w in workers:  # each has loaded, connected and is polling for jobs before the sync queues any
         assert w.stdout is not None
         lines = iter(w.stdout.readline, "")

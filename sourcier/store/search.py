@@ -77,6 +77,30 @@ def _bm25(idf: str, tf: str, dl: str) -> str:
     return f"{idf} * {tf} * (%(k1)s + 1) / ({tf} + %(k1)s * (1 - %(b)s + %(b)s * {dl} / s.avgdl))"
 
 
+def _visible_postings(word: str) -> str:
+    """A LATERAL subquery: the postings of `word` (a row with lexeme, language) in the visible documents,
+    selected inside the (lexeme, language, document) index. `OFFSET 0`: one index scan per word, no hash
+    join over a whole posting list."""
+    return f"""(
+        SELECT c.chunk_id, c.document_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl
+        FROM chunk_terms AS c
+        WHERE c.lexeme = {word}.lexeme AND c.language = {word}.language
+          AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
+        OFFSET 0
+    )"""
+
+
+def _passage_posting(word: str, passage: str) -> str:
+    """A LATERAL subquery: the posting of `word` in one passage (a row with chunk_id, document_id), if
+    any: a probe by primary key."""
+    return f"""(
+            SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
+            WHERE c.lexeme = {word}.lexeme AND c.language = {word}.language
+              AND c.document_id = {passage}.document_id AND c.chunk_id = {passage}.chunk_id
+            OFFSET 0
+        )"""
+
+
 def _add_words(name: str, passages: str, words: str) -> str:
     """CTEs ending in `name`: each of `passages` (chunk_id, document_id, language, score, matched_idf) with
     the BM25 terms of `words` (lexeme, language, df, idf) added, exactly. Probed passage by passage, or
@@ -87,11 +111,7 @@ def _add_words(name: str, passages: str, words: str) -> str:
 ),
 {name}_scan AS (
     SELECT t.chunk_id, sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score, sum(qs.idf) AS idf
-    FROM {words} AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
-        SELECT c.chunk_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
-        WHERE c.lexeme = qs.lexeme AND c.language = qs.language AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
-        OFFSET 0
-    ) AS t
+    FROM {words} AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL {_visible_postings("qs")} AS t
     WHERE NOT (SELECT probe FROM {name}_plan)
     GROUP BY t.chunk_id
 ),
@@ -105,12 +125,7 @@ def _add_words(name: str, passages: str, words: str) -> str:
            sv.matched_idf + coalesce(ne.idf, 0)
     FROM {passages} AS sv CROSS JOIN LATERAL (
         SELECT sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score, sum(qs.idf) AS idf
-        FROM {words} AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
-            SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
-            WHERE c.lexeme = qs.lexeme AND c.language = qs.language
-              AND c.document_id = sv.document_id AND c.chunk_id = sv.chunk_id
-            OFFSET 0
-        ) AS t
+        FROM {words} AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL {_passage_posting("qs", "sv")} AS t
         WHERE qs.language = sv.language
     ) AS ne
     WHERE (SELECT probe FROM {name}_plan)
@@ -154,15 +169,9 @@ q_split AS MATERIALIZED (
 -- The question's words with their IDF, per stemmer: how much of the question a passage covers.
 q_total AS (SELECT language, sum(idf) AS idf FROM q_split GROUP BY language),
 e_postings AS (
-    -- Postings of the visible documents only, selected inside the (lexeme, language, document) index.
-    -- LATERAL ... OFFSET 0: one index scan per word (no hash join over a whole posting list).
+    -- Postings of the visible documents only.
     SELECT t.chunk_id, t.document_id, qs.language, qs.idf, t.tf, t.dl
-    FROM q_split AS qs CROSS JOIN LATERAL (
-        SELECT c.chunk_id, c.document_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl
-        FROM chunk_terms AS c
-        WHERE c.lexeme = qs.lexeme AND c.language = qs.language AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
-        OFFSET 0
-    ) AS t
+    FROM q_split AS qs CROSS JOIN LATERAL {_visible_postings("qs")} AS t
     WHERE qs.essential
 ),
 partial AS MATERIALIZED (
@@ -182,12 +191,7 @@ top_full AS MATERIALIZED (
     SELECT tp.score + coalesce(ne.score, 0) AS score
     FROM top_partial AS tp CROSS JOIN LATERAL (
         SELECT sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score
-        FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL (
-            SELECT (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl FROM chunk_terms AS c
-            WHERE c.lexeme = qs.lexeme AND c.language = qs.language
-              AND c.document_id = tp.document_id AND c.chunk_id = tp.chunk_id
-            OFFSET 0
-        ) AS t
+        FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL {_passage_posting("qs", "tp")} AS t
         WHERE NOT qs.essential AND qs.language = tp.language
     ) AS ne
 ),
@@ -222,13 +226,7 @@ promoted_partial AS (
         WHERE EXISTS (SELECT FROM q_promoted)
         UNION ALL
         SELECT t.chunk_id, t.document_id, qp.language, qp.idf, {_bm25("qp.idf", "t.tf", "t.dl")}
-        FROM q_promoted AS qp CROSS JOIN stats AS s CROSS JOIN LATERAL (
-            SELECT c.chunk_id, c.document_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl
-            FROM chunk_terms AS c
-            WHERE c.lexeme = qp.lexeme AND c.language = qp.language
-              AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
-            OFFSET 0
-        ) AS t
+        FROM q_promoted AS qp CROSS JOIN stats AS s CROSS JOIN LATERAL {_visible_postings("qp")} AS t
     ) AS both_parts
     GROUP BY chunk_id, document_id, language
 ),

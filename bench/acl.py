@@ -6,7 +6,9 @@
 Uses the synthetic 100k-passage database of bench/latency.py (built there, reused if present; 1,000
 documents of 100 passages). Access lists are rewritten once so that `group:p1` reads 1% of the documents,
 `group:p10` 10%, `group:all` all of them. Query embedding is timed apart (bench/latency.py); here,
-database time only, through the same `HybridRetriever` the CLI uses, under the reader role.
+database time only, through the same `HybridRetriever` the CLI and the API use, under the reader role.
+Hybrid runs both ways, alternating question by question: one statement (the CLI), and the legs at once
+on two connections (the API, when its pool has an idle connection); the first is the baseline.
 
 Recall: the vector leg as it runs in `search()` (top 10) against exact filtered search, computed as the
 owner with an ORDER BY no index can serve (`+ 0`), so the truth cannot come from HNSW. `EXPLAIN ANALYZE`
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -96,14 +99,18 @@ def main() -> None:
     questions = list(_datasets.load("piaf").queries.values())[: args.queries]
     qvecs = {q: emb.embed_query(q) for q in questions}
     fixed = _Fixed(emb, qvecs)
-    with store.database(settings, name="bench_latency_100000") as ci, store.connect(ci) as conn:
+    with (
+        store.database(settings, name="bench_latency_100000") as ci,
+        store.connect(ci) as conn,
+        store.connect(ci) as side,
+    ):
         store.migrate(conn)
         build_synthetic(conn, 100_000, emb)
         _ensure_acls(conn)
         if args.hnsw_m:
             console.print(rebuild_hnsw(conn, args.hnsw_m, args.ef_construction))
         if not args.skip_latency:
-            console.print(latency_table(conn, fixed, questions, params))
+            console.print(latency_table(conn, side, fixed, questions, params))
         console.print(pruning_table(conn, questions, params))
         console.print(plan_table(conn, fixed, questions[0], params))
         console.print(recall_table(conn, fixed, questions, params))
@@ -143,19 +150,38 @@ def rebuild_hnsw(conn: Connection[Any], m: int, ef_construction: int) -> str:
     return f"HNSW rebuilt with m={m}, ef_construction={ef_construction}: {took:.0f} s, {size[0] if size else '?'}"
 
 
-def latency_table(conn: Connection[Any], fixed: _Fixed, questions: list[str], params: SearchParams) -> Table:
+def latency_table(
+    conn: Connection[Any], side: Connection[Any], fixed: _Fixed, questions: list[str], params: SearchParams
+) -> Table:
+    """Each leg alone, then hybrid both ways: one statement (the legs one after the other), and the legs
+    at once on two connections. Those two alternate question by question, so that the machine's drift
+    weighs on both, and must return the same hits."""
     t = Table(title=f"Access-filtered retrieval at 100,000 passages, database ms ({len(questions)} PIAF questions)")
-    for c in ("readable", "leg", "p50", "p95", "full top-10"):
+    for c in ("readable", "leg", "p50", "p95", "full top-10", "same hits as one statement"):
         t.add_column(c, justify="right")
     for share, who in AUDIENCES.items():
-        for mode in ("fulltext", "vector", "hybrid"):
+        for mode in ("fulltext", "vector"):
             r = HybridRetriever(embedder=fixed, params=params, mode=mode)  # type: ignore[arg-type]
             for q in questions[:10]:
                 r.run(conn, q, principals=who)  # warm the cache
             outs = [r.run(conn, q, principals=who) for q in questions]
             ms = [o.db_ms for o in outs]
             full = sum(len(o.hits) == params.k for o in outs)
-            t.add_row(share, mode, f"{_pct(ms, 50):.1f}", f"{_pct(ms, 95):.1f}", f"{full}/{len(outs)}")
+            t.add_row(share, mode, f"{_pct(ms, 50):.1f}", f"{_pct(ms, 95):.1f}", f"{full}/{len(outs)}", "")
+        one = HybridRetriever(embedder=fixed, params=params)  # type: ignore[arg-type]
+        two = HybridRetriever(embedder=fixed, params=params, spare=lambda: nullcontext(side))  # type: ignore[arg-type]
+        for q in questions[:10]:
+            one.run(conn, q, principals=who), two.run(conn, q, principals=who)
+        runs: dict[str, list[Any]] = {"one": [], "two": []}
+        for i, q in enumerate(questions):
+            for name, r in (("one", one), ("two", two)) if i % 2 == 0 else (("two", two), ("one", one)):
+                runs[name].append(r.run(conn, q, principals=who))
+        same = sum(a.hits == b.hits for a, b in zip(runs["one"], runs["two"], strict=True))
+        for name, label in (("one", "hybrid, one statement"), ("two", "hybrid, two connections")):
+            ms = [o.db_ms for o in runs[name]]
+            full = sum(len(o.hits) == params.k for o in runs[name])
+            t.add_row(share, label, f"{_pct(ms, 50):.1f}", f"{_pct(ms, 95):.1f}", f"{full}/{len(questions)}",
+                      f"{same}/{len(questions)}" if name == "two" else "")  # fmt: skip
     return t
 
 

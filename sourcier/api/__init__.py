@@ -76,7 +76,9 @@ def create_app(
         app.state.pool = pool
         app.state.embedder = emb
         app.state.chat_model = model
-        app.state.answering = Answering(settings=settings, embedder=emb, model=model)
+        app.state.answering = Answering(
+            settings=settings, embedder=emb, model=model, spare=lambda: store.spare_connection(pool)
+        )
         try:
             yield
         finally:

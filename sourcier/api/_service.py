@@ -24,7 +24,7 @@ from sourcier.config import Settings
 from sourcier.embed import Embedder
 from sourcier.errors import NotFound, SourcierError
 from sourcier.llm import ChatModel
-from sourcier.retrieve import HybridRetriever, search_params
+from sourcier.retrieve import HybridRetriever, SpareConnection, search_params
 from sourcier.store import conversations, traces
 from sourcier.types import Answer, Hit, Identity, Turn
 
@@ -93,11 +93,19 @@ def answer_out(row: conversations.AnswerRow) -> AnswerOut:
 class Answering:
     """Retrieval, rewriting, answering and the warehouse path, composed once per application."""
 
-    def __init__(self, *, settings: Settings, embedder: Embedder, model: ChatModel | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        embedder: Embedder,
+        model: ChatModel | None = None,
+        spare: SpareConnection | None = None,
+    ) -> None:
         self._settings = settings
         self._embedder = embedder
         self._model = model
-        self._retriever = HybridRetriever(embedder=embedder, params=search_params(settings))
+        self._spare = spare
+        self._retriever = HybridRetriever(embedder=embedder, params=search_params(settings), spare=spare)
         self._rewriter = QuestionRewriter(model=model)
         answerers = answerers_from(settings, embedder, model)
         self._extractive = answerers.extractive
@@ -106,7 +114,9 @@ class Answering:
     def search(
         self, conn: Connection[Any], who: Identity, query: str, *, k: int, mode: Literal["hybrid", "fulltext", "vector"]
     ) -> list[Hit]:
-        retriever = HybridRetriever(embedder=self._embedder, params=search_params(self._settings), mode=mode)
+        retriever = HybridRetriever(
+            embedder=self._embedder, params=search_params(self._settings), mode=mode, spare=self._spare
+        )
         return retriever.run(conn, query, principals=who.principals, k=k).hits
 
     def ask(

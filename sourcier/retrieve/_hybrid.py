@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,9 @@ from sourcier.store import embeddings as emb_store
 from sourcier.store import search as search_store
 from sourcier.types import Hit
 
+# Lends an idle second connection for one search, or None: see `store.spare_connection`.
+SpareConnection = Callable[[], AbstractContextManager[Connection[Any] | None]]
+
 
 @dataclass(frozen=True, slots=True)
 class RetrieveOutput:
@@ -27,15 +31,24 @@ class RetrieveOutput:
 class HybridRetriever:
     """Full text (BM25, French/English, accent-insensitive) and vectors, fused inside PostgreSQL.
 
-    `mode` restricts to one leg, for measurement. Both legs run in one SQL statement.
+    `mode` restricts to one leg, for measurement. Both legs run in one SQL statement, or at the same
+    time on two connections when `spare` lends a second one (the same hits).
     """
 
-    def __init__(self, *, embedder: Embedder, params: search_store.SearchParams, mode: search_store.Mode = "hybrid"):
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        params: search_store.SearchParams,
+        mode: search_store.Mode = "hybrid",
+        spare: SpareConnection | None = None,
+    ):
         if params.k > params.candidates:
             raise ConfigError(f"top_k ({params.k}) cannot exceed candidates ({params.candidates})")
         self._embedder = embedder
         self._params = params
         self._mode = mode
+        self._spare = spare
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> HybridRetriever:
@@ -55,17 +68,24 @@ class HybridRetriever:
         qvec = self._embedder.embed_query(question) if self._mode != "fulltext" else None
         t1 = time.perf_counter()
         language = detect_language(question)
-        hits = search_store.search(
-            conn,
-            question,
-            qvec,
-            model_id=self._embedder.model_id,
-            params=params,
-            mode=self._mode,
-            principals=principals,
-        )
+        lend = self._spare if self._spare is not None and self._mode == "hybrid" else _no_spare
+        with lend() as side:
+            hits = search_store.search(
+                conn,
+                question,
+                qvec,
+                model_id=self._embedder.model_id,
+                params=params,
+                mode=self._mode,
+                principals=principals,
+                side=side,
+            )
         t2 = time.perf_counter()
         return RetrieveOutput(hits=hits, language=language, embed_ms=(t1 - t0) * 1e3, db_ms=(t2 - t1) * 1e3)
+
+
+def _no_spare() -> AbstractContextManager[None]:
+    return nullcontext()
 
 
 def _with_k(p: search_store.SearchParams, k: int) -> search_store.SearchParams:

@@ -1,7 +1,7 @@
 """PostgreSQL: the only database. Explicit SQL, one module per table group."""
 
 from sourcier.store import chunks, documents, embeddings, search
-from sourcier.store._connect import connect, migrate, migration_files
+from sourcier.store._connect import connect, migrate, migration_files, spare_connection
 from sourcier.store._server import database, describe
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "migrate",
     "migration_files",
     "search",
+    "spare_connection",
 ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
 import psycopg
 from pgvector.psycopg import register_vector
 from psycopg import Connection
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from sourcier.errors import BackendUnavailable
 
@@ -39,6 +41,22 @@ def connect(conninfo: str) -> Connection[Any]:
     with contextlib.suppress(psycopg.ProgrammingError):
         register_vector(conn)  # fails before the first migration, which creates the extension and registers
     return conn
+
+
+@contextlib.contextmanager
+def spare_connection(pool: ConnectionPool[Connection[Any]]) -> Iterator[Connection[Any] | None]:
+    """A connection the pool has idle now, else None after at most a millisecond: the hybrid search then
+    runs its legs one after the other. A busy server has no core to spare for a second leg anyway, and
+    the pool grows in the background for the next request."""
+    try:
+        conn = pool.getconn(timeout=0.001)
+    except PoolTimeout:
+        yield None
+        return
+    try:
+        yield conn
+    finally:
+        pool.putconn(conn)
 
 
 def migration_files() -> list[tuple[str, str]]:

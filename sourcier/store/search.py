@@ -1,4 +1,5 @@
-"""Retrieval SQL: a BM25 full-text leg, a pgvector leg, and their fusion, in one statement.
+"""Retrieval SQL: a BM25 full-text leg, a pgvector leg, and their fusion, in one statement (or the two legs
+at once on two connections, then their fusion: the same hits).
 
 BM25 is computed from the postings table (`chunk_terms`) because PostgreSQL's `ts_rank` has no
 inverse document frequency (measured on PIAF: ts_rank nDCG@10 0.48 against 0.79 for BM25; see
@@ -8,13 +9,14 @@ docs/benchmarks.md). Fusion happens in SQL too, so the database returns the fina
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from psycopg import Connection, Cursor
+from psycopg import Connection, Cursor, sql
 from psycopg.rows import class_row
 
 from sourcier.types import PRINCIPAL_PATTERN, Hit
@@ -259,15 +261,12 @@ ft_scored AS (
     SELECT a.chunk_id, a.score, a.matched_idf / nullif(qt.idf, 0) AS coverage
     FROM all_added AS a JOIN q_total AS qt USING (language)
 ),
-ft AS (SELECT chunk_id, score, coverage FROM ft_scored ORDER BY score DESC, chunk_id LIMIT %(candidates)s),
-ft_ranked AS (
-    SELECT chunk_id, score, coverage, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank,
-           min(score) OVER () AS lo, max(score) OVER () AS hi
-    FROM ft
-)"""
+ft AS (SELECT chunk_id, score, coverage FROM ft_scored ORDER BY score DESC, chunk_id LIMIT %(candidates)s)"""
 
 # Two plans, one of which runs (the other's one-time filter is false, so it is never executed):
-# * few readable passages: an exact scan of those passages, found through their documents. The
+# * few readable passages: an exact scan of those passages, found through their visible documents (a
+#   passage's access list is its document's, written in the same transaction, and row-level security
+#   checks the passage's own list again: a third check per passage cost ~2 ms at 10k). The
 #   `OFFSET 0` fence keeps the planner off the HNSW index (whose filtered walk would visit ~100x more
 #   nodes) and lets the sort use the distance computed once per passage: the former `ORDER BY
 #   distance + 0` computed it twice (10% readable of 100k: 10,000 distances less, ~1-5 ms p50);
@@ -279,7 +278,7 @@ vec AS MATERIALIZED (
         FROM chunks AS c
         WHERE (SELECT readable FROM stats) < %(exact_below)s
           AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
-          AND c.embedding_dim = {dim} AND c.embedding_model = %(model)s AND c.acl && %(principals)s::text[]
+          AND c.embedding_dim = {dim} AND c.embedding_model = %(model)s
         OFFSET 0
      ) AS e
      ORDER BY e.distance, e.chunk_id
@@ -291,6 +290,17 @@ vec AS MATERIALIZED (
        AND c.embedding_dim = {dim} AND c.embedding_model = %(model)s AND c.acl && %(principals)s::text[]
      ORDER BY c.embedding::vector({dim}) <=> %(qvec)s::vector({dim})
      LIMIT %(candidates)s)
+)"""
+
+_EMPTY_FT = "ft AS (SELECT NULL::bigint AS chunk_id, NULL::float8 AS score, NULL::float8 AS coverage WHERE false)"
+_EMPTY_VEC = "vec AS (SELECT NULL::bigint AS chunk_id, NULL::float8 AS distance WHERE false)"
+
+# Each leg's candidates ranked, with the score range that min-max fusion maps to [0, 1].
+_RANKED = """
+ft_ranked AS (
+    SELECT chunk_id, score, coverage, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank,
+           min(score) OVER () AS lo, max(score) OVER () AS hi
+    FROM ft
 ),
 vec_ranked AS (
     SELECT chunk_id, 1 - distance AS score, row_number() OVER (ORDER BY distance, chunk_id) AS rank,
@@ -298,8 +308,13 @@ vec_ranked AS (
     FROM vec
 )"""
 
-_EMPTY_FT = "ft_ranked AS (SELECT NULL::bigint AS chunk_id, NULL::float8 AS score, NULL::float8 AS coverage, NULL::bigint AS rank, NULL::float8 AS lo, NULL::float8 AS hi WHERE false)"  # noqa: E501
-_EMPTY_VEC = "vec_ranked AS (SELECT NULL::bigint AS chunk_id, NULL::float8 AS score, NULL::bigint AS rank, NULL::float8 AS lo, NULL::float8 AS hi WHERE false)"  # noqa: E501
+# The legs' candidates when they ran on two connections (`search(side=...)`), handed back as arrays.
+_LEGS_GIVEN = """
+ft AS (
+    SELECT * FROM unnest(%(ft_ids)s::bigint[], %(ft_scores)s::float8[], %(ft_coverage)s::float8[])
+        AS t(chunk_id, score, coverage)
+),
+vec AS (SELECT * FROM unnest(%(vec_ids)s::bigint[], %(vec_distances)s::float8[]) AS t(chunk_id, distance))"""
 
 # min-max: each leg's scores mapped to [0, 1] over its candidates, then weighted (a missing leg counts 0).
 # rrf: weighted reciprocal ranks, scaled by 2 so that alpha = 0.5 gives the classic sum.
@@ -337,7 +352,17 @@ def _statement(mode: Mode, dim: int) -> str:
     legs = [_QUERY_LEXEMES, _VISIBLE]
     legs.append(_FULLTEXT_LEG if mode != "vector" else _EMPTY_FT)
     legs.append(_VECTOR_LEG.format(dim=int(dim)) if mode != "fulltext" else _EMPTY_VEC)
-    return "WITH " + ",\n".join(legs) + ",\n" + _FUSE_AND_FETCH
+    return "WITH " + ",\n".join([*legs, _RANKED]) + ",\n" + _FUSE_AND_FETCH
+
+
+# The hybrid statement cut in three for two connections: each leg's candidates, then their fusion.
+_FULLTEXT_ALONE = "WITH " + ",\n".join([_QUERY_LEXEMES, _VISIBLE, _FULLTEXT_LEG]) + "\nSELECT * FROM ft"
+_FUSE_GIVEN = "WITH " + ",\n".join([_LEGS_GIVEN, _RANKED]) + ",\n" + _FUSE_AND_FETCH
+
+
+@cache
+def _vector_alone(dim: int) -> str:
+    return "WITH " + ",\n".join([_VISIBLE, _VECTOR_LEG.format(dim=int(dim))]) + "\nSELECT * FROM vec"
 
 
 def search(
@@ -349,20 +374,72 @@ def search(
     params: SearchParams,
     principals: Sequence[str],
     mode: Mode = "hybrid",
+    side: Connection[Any] | None = None,
 ) -> list[Hit]:
     """Top passages for a question among those `principals` may read.
 
     The filter is in both legs, before ranking; row-level security for `sourcier_reader` enforces the
     same rule underneath. The vector leg needs `query_vector` (None only in fulltext mode).
+
+    `side`, an idle connection to the same database: the hybrid legs run at the same time, one on each
+    connection, in one snapshot; the same hits as the single statement, sooner when the server has a core
+    to spare (a tenth of 100k passages readable: the legs take ~7 and ~18 ms; docs/benchmarks.md).
     """
     if mode != "fulltext" and query_vector is None:
         raise ValueError("the vector leg needs a query vector")
     who = checked_principals(principals)
     dim = int(query_vector.shape[-1]) if query_vector is not None else 0
+    values = _values(query, query_vector, model_id, _depth(params, mode), who)
+    if mode == "hybrid" and side is not None:
+        return _search_on_two(conn, side, values, dim, who, params)
     with conn.transaction(), conn.cursor(row_factory=class_row(Hit)) as cur:
         prepare_reader(cur, who, params)
-        values = _values(query, query_vector, model_id, _depth(params, mode), who)
         cur.execute(_statement(mode, dim), values)  # constants only
+        return cur.fetchall()
+
+
+# The vector leg's thread: the calling thread runs the full-text leg meanwhile.
+_SIDE_LEGS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sourcier-vector-leg")
+
+
+def _search_on_two(
+    conn: Connection[Any], side: Connection[Any], values: dict[str, Any], dim: int, who: list[str], params: SearchParams
+) -> list[Hit]:
+    """The hybrid statement's legs on two connections, fused on the first. The side imports the first's
+    snapshot, so both legs read the same index state (an access change committed in between applies to
+    neither leg, not to one of them)."""
+    with conn.transaction():
+        with conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # a snapshot can be shared
+            snapshot = prepare_reader(cur, who, params, export_snapshot=True)
+            assert snapshot is not None
+            vector_leg = _SIDE_LEGS.submit(_vector_leg_in, side, snapshot, values, dim, who, params)
+            try:
+                cur.execute(_FULLTEXT_ALONE, values)  # constants only
+                ft = cur.fetchall()
+            finally:
+                wait([vector_leg])  # the side connection is never left running a statement
+            vec = vector_leg.result()
+        given = {
+            "ft_ids": [r[0] for r in ft], "ft_scores": [r[1] for r in ft], "ft_coverage": [r[2] for r in ft],
+            "vec_ids": [r[0] for r in vec], "vec_distances": [r[1] for r in vec],
+        }  # fmt: skip
+        with conn.cursor(row_factory=class_row(Hit)) as hits:
+            hits.execute(_FUSE_GIVEN, {**values, **given})
+            return hits.fetchall()
+
+
+def _vector_leg_in(
+    side: Connection[Any], snapshot: str, values: dict[str, Any], dim: int, who: list[str], params: SearchParams
+) -> list[tuple[Any, ...]]:
+    with side.transaction(), side.cursor() as cur:
+        cur.execute(
+            sql.SQL("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT {}").format(
+                sql.Literal(snapshot)
+            )
+        )
+        prepare_reader(cur, who, params)
+        cur.execute(_vector_alone(dim), values)  # constants only
         return cur.fetchall()
 
 
@@ -443,11 +520,17 @@ SELECT set_config('sourcier.principals', %(principals)s, true),
        set_config('enable_seqscan', 'off', true),
        set_config('role', 'sourcier_reader', true)
 """
+_EXPORTING_SEARCHING_READER = _AS_SEARCHING_READER.rstrip() + ", pg_export_snapshot()\n"
 
 
-def prepare_reader(cur: Cursor[Any], who: list[str], params: SearchParams) -> None:
-    """The reader role and the planner settings the retrieval statement is measured with (benchmarks reuse it)."""
-    cur.execute(_AS_SEARCHING_READER, {"principals": ",".join(who), "ef_search": str(params.ef_search)})
+def prepare_reader(
+    cur: Cursor[Any], who: list[str], params: SearchParams, *, export_snapshot: bool = False
+) -> str | None:
+    """The reader role and the planner settings the retrieval statement is measured with (benchmarks reuse
+    it); with `export_snapshot`, the id of this transaction's snapshot, exported for another connection."""
+    setup = _EXPORTING_SEARCHING_READER if export_snapshot else _AS_SEARCHING_READER
+    cur.execute(setup, {"principals": ",".join(who), "ef_search": str(params.ef_search)})
+    return str(cur.fetchone()[-1]) if export_snapshot else None  # type: ignore[index]
 
 
 def checked_principals(principals: Sequence[str]) -> list[str]:

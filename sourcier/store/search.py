@@ -106,22 +106,29 @@ def _passage_posting(word: str, passage: str) -> str:
 def _add_words(name: str, passages: str, words: str) -> str:
     """CTEs ending in `name`: each of `passages` (chunk_id, document_id, language, score, matched_idf) with
     the BM25 terms of `words` (lexeme, language, df, idf) added, exactly. Probed passage by passage, or
-    the words' visible postings read in full when that is cheaper (a probe costs about five postings)."""
+    the words' visible postings read in full when that is cheaper (a probe costs about five postings);
+    passed through as they are when there are no words."""
     return f"""
 {name}_plan AS MATERIALIZED (
-    SELECT (SELECT count(*) FROM {passages}) * count(*) * 5 <= coalesce(sum(df), 0) AS probe FROM {words} AS w
+    SELECT count(*) = 0 AS none,
+           (SELECT count(*) FROM {passages}) * count(*) * 5 <= coalesce(sum(df), 0) AS probe
+    FROM {words} AS w
 ),
 {name}_scan AS (
     SELECT t.chunk_id, sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score, sum(qs.idf) AS idf
     FROM {words} AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL {_visible_postings("qs")} AS t
-    WHERE NOT (SELECT probe FROM {name}_plan)
+    WHERE NOT (SELECT probe OR none FROM {name}_plan)
     GROUP BY t.chunk_id
 ),
 {name} AS MATERIALIZED (
+    SELECT sv.chunk_id, sv.document_id, sv.language, sv.score, sv.matched_idf
+    FROM {passages} AS sv
+    WHERE (SELECT none FROM {name}_plan)
+    UNION ALL
     SELECT sv.chunk_id, sv.document_id, sv.language, sv.score + coalesce(ns.score, 0) AS score,
            sv.matched_idf + coalesce(ns.idf, 0) AS matched_idf
     FROM {passages} AS sv LEFT JOIN {name}_scan AS ns USING (chunk_id)
-    WHERE NOT (SELECT probe FROM {name}_plan)
+    WHERE NOT (SELECT probe OR none FROM {name}_plan)
     UNION ALL
     SELECT sv.chunk_id, sv.document_id, sv.language, sv.score + coalesce(ne.score, 0),
            sv.matched_idf + coalesce(ne.idf, 0)
@@ -130,8 +137,30 @@ def _add_words(name: str, passages: str, words: str) -> str:
         FROM {words} AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL {_passage_posting("qs", "sv")} AS t
         WHERE qs.language = sv.language
     ) AS ne
-    WHERE (SELECT probe FROM {name}_plan)
+    WHERE (SELECT probe AND NOT none FROM {name}_plan)
 )"""
+
+
+# The pruned words are added to the survivors in this many stages: one word in each, the highest bound
+# first, then all the others in the last; between two stages the passages that can no longer reach the
+# lower bound, even with every word still to add, are dropped.
+STAGES = 2
+
+
+def _staged_additions() -> str:
+    """CTEs ending in `all_added`: the survivors with every pruned word added, stage by stage."""
+    out, passages = [], "survivors"
+    for i in range(1, STAGES + 1):
+        out.append(_add_words(f"added_{i}", passages, f"(SELECT * FROM q_stage WHERE stage = {i})") + ",")
+        if i < STAGES:
+            out.append(f"""
+kept_{i} AS MATERIALIZED (
+    SELECT w.* FROM added_{i} AS w LEFT JOIN rest_bound AS r ON r.language = w.language AND r.after = {i}
+    WHERE w.score + coalesce(r.ub, 0) >= (SELECT lb FROM lower)
+),""")
+            passages = f"kept_{i}"
+    out.append(f"\nall_added AS (SELECT * FROM added_{STAGES})")
+    return "".join(out)
 
 
 _FULLTEXT_LEG = f"""
@@ -159,10 +188,13 @@ q_df AS MATERIALIZED (
 -- reach the top and are never read. The budget shrinks with the audience, to half the readable passages
 -- (but not under SMALL_BUDGET, where reading everything is cheapest): reading a common word of a mid-sized
 -- audience in full was most of the leg's time (a tenth of 100k passages readable: p95 26 -> 12 ms;
--- docs/benchmarks.md).
+-- docs/benchmarks.md). It shrinks with the depth too, as the square root of `candidates` / 100: the 10th
+-- score bounds more words than the 100th, so fewer need reading in full (all readable, top 10: p50 18.6
+-- -> 14.6 ms at 7,000 instead of 20,000; at the top 100, 10,000 lost to 20,000 at p95; run 11).
 q_split AS MATERIALIZED (
     SELECT lexeme, language, df, idf, idf * tf_bound * (1 + 1e-9) AS ub,  -- margin: rounding never breaks the bound
-           (sum(df) OVER w <= least(%(postings_budget)s, greatest(readable / 2, %(small_budget)s))
+           (sum(df) OVER w <= least(%(postings_budget)s * sqrt(%(candidates)s / 100.0),
+                                    greatest(readable / 2, %(small_budget)s))
             OR sum(df) OVER w = df) AS essential
     FROM (SELECT q_df.*, ln(1 + (s.n - q_df.df + 0.5) / (q_df.df + 0.5)) AS idf, s.readable
           FROM q_df CROSS JOIN stats AS s) AS x
@@ -197,9 +229,12 @@ top_full AS MATERIALIZED (
         WHERE NOT qs.essential AND qs.language = tp.language
     ) AS ne
 ),
+-- The lower bound is lowered by a relative 1e-9: the same passage's score, summed in another order
+-- further on, may differ in its last bits, and must not fall under its own bound (a 10th passage lost).
 pruning AS MATERIALIZED (
     SELECT coalesce(th.lb, 0) AS lb, coalesce(ne.ub = 0 OR th.lb > ne.ub, false) AS exact
-    FROM (SELECT (SELECT score FROM top_full ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1) AS lb) AS th
+    FROM (SELECT (SELECT score FROM top_full ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1)
+                 * (1 - 1e-9) AS lb) AS th
     CROSS JOIN (SELECT coalesce(max(ub), 0) AS ub FROM ne_bound) AS ne
 ),
 -- The common words the bound prunes: the commonest ones, as many as keep the sum of their bounds under
@@ -232,31 +267,57 @@ promoted_partial AS (
     ) AS both_parts
     GROUP BY chunk_id, document_id, language
 ),
+-- A tighter lower bound once words were promoted: the best passages by partial score with the promoted
+-- words in, their pruned words probed; the greater of the two bounds decides which passages survive
+-- (nothing to do when none was promoted: `promoted_partial` is empty). The first bound came from the
+-- essential words alone, and when it was too loose to prune every common word it was also too loose
+-- to prune many passages: thousands of survivors for questions read with a small budget.
+top_promoted AS MATERIALIZED (
+    SELECT chunk_id, document_id, language, score FROM promoted_partial
+    ORDER BY score DESC, chunk_id LIMIT 3 * %(candidates)s
+),
+top_promoted_full AS MATERIALIZED (
+    SELECT tp.score + coalesce(ne.score, 0) AS score
+    FROM top_promoted AS tp CROSS JOIN LATERAL (
+        SELECT sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score
+        FROM q_pruned AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL {_passage_posting("qs", "tp")} AS t
+        WHERE qs.language = tp.language
+    ) AS ne
+),
+lower AS MATERIALIZED (
+    SELECT greatest(
+        (SELECT lb FROM pruning),
+        coalesce((SELECT score FROM top_promoted_full ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1), 0)
+        * (1 - 1e-9)
+    ) AS lb
+),
 pruned_bound AS (SELECT language, sum(ub) AS ub FROM q_pruned GROUP BY language),
 -- Passages that can still reach the top once their pruned words are added.
 survivors AS MATERIALIZED (
     SELECT p.chunk_id, p.document_id, p.language, p.score, p.matched_idf
     FROM partial AS p LEFT JOIN pruned_bound AS nb USING (language)
-    WHERE NOT EXISTS (SELECT FROM q_promoted) AND p.score + coalesce(nb.ub, 0) >= (SELECT lb FROM pruning)
+    WHERE NOT EXISTS (SELECT FROM q_promoted) AND p.score + coalesce(nb.ub, 0) >= (SELECT lb FROM lower)
     UNION ALL
     SELECT p.chunk_id, p.document_id, p.language, p.score, p.matched_idf
     FROM promoted_partial AS p LEFT JOIN pruned_bound AS nb USING (language)
-    WHERE p.score + coalesce(nb.ub, 0) >= (SELECT lb FROM pruning)
+    WHERE p.score + coalesce(nb.ub, 0) >= (SELECT lb FROM lower)
 ),
--- The pruned words are added in two stages: the commonest one last. It has by far the most postings and
--- the smallest bound, so once the others are added most survivors fall under the lower bound even with
--- it, and only the few left are probed for it (instead of reading its postings in full: 74k for
--- "le" in a question at 100k passages, where the others have 25k together).
+-- The pruned words, added in STAGES stages: most survivors hold few of them, so once the word with the
+-- highest bound is added, most fall under the lower bound even with the rest, and the other words are
+-- probed for the few left. The commonest words, with by far the most postings and the smallest bounds,
+-- come last (rather than their postings read in full: 74k for "le" in a question at 100k passages). For
+-- one question at 100k passages, top 10: 2,699 survivors probed for one word, then 78 for four, instead
+-- of 2,699 for four; more stages cost ~0.2 ms each at small audiences and gained nothing (run 11).
 q_stage AS MATERIALIZED (
-    SELECT *, row_number() OVER (PARTITION BY language ORDER BY df DESC, lexeme DESC) = 1 AS last FROM q_pruned
+    SELECT *, least(row_number() OVER (PARTITION BY language ORDER BY ub DESC, lexeme), {STAGES}) AS stage
+    FROM q_pruned
 ),
-last_bound AS (SELECT language, sum(ub) AS ub FROM q_stage WHERE last GROUP BY language),
-{_add_words("first_added", "survivors", "(SELECT * FROM q_stage WHERE NOT last)")},
-survivors_last AS MATERIALIZED (
-    SELECT w.* FROM first_added AS w LEFT JOIN last_bound AS b USING (language)
-    WHERE w.score + coalesce(b.ub, 0) >= (SELECT lb FROM pruning)
+rest_bound AS (
+    SELECT qs.language, a.after, sum(qs.ub) AS ub
+    FROM q_stage AS qs CROSS JOIN generate_series(1, {STAGES - 1}) AS a (after)
+    WHERE qs.stage > a.after GROUP BY qs.language, a.after
 ),
-{_add_words("all_added", "survivors_last", "(SELECT * FROM q_stage WHERE last)")},
+{_staged_additions()},
 ft_scored AS (
     SELECT a.chunk_id, a.score, a.matched_idf / nullif(qt.idf, 0) AS coverage
     FROM all_added AS a JOIN q_total AS qt USING (language)

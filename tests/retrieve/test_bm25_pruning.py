@@ -212,3 +212,49 @@ def test_the_lower_bound_probes_the_best_partial_passages_once(corpus: Connectio
         if n["Node Type"] == "CTE Scan" and n.get("CTE Name") == "top_partial" and n.get("Actual Loops", 0) > 0
     ]  # fmt: skip
     assert len(probed) == 1, [n.get("Alias") for n in probed]
+
+
+# A vocabulary of Zipf-like frequencies: a few words in most passages, many in a few; French words so that
+# the French stemmer keeps them apart.
+_WORDS = ("le de la projet réunion comité budget équipe rapport contrat client usine stock transport "
+          "qualité audit sécurité formation salaire prime congé mutuelle retraite horaire badge parking "
+          "cantine serveur réseau licence facture devis remise litige sinistre garantie").split()  # fmt: skip
+
+
+@pytest.fixture
+def zipf_corpus(conn: Connection[Any], fake_embedder: FakeEmbedder) -> Connection[Any]:
+    import random
+
+    rng = random.Random(7)
+    weights = [1 / (r + 1) ** 1.1 for r in range(len(_WORDS))]
+    for d in range(8):
+        passages = [" ".join(rng.choices(_WORDS, weights, k=rng.randint(4, 40))) for _ in range(25)]
+        add_document(conn, fake_embedder, f"z-{d}.md", ["everyone"] if d < 6 else ["user:alice"], passages)
+    return conn
+
+
+def _same_ranking(got: list[tuple[int, float]], plain: list[tuple[int, float]]) -> None:
+    """Equal scores in order; passage ids equal wherever the score is not tied (ties may come in any order,
+    as sums in another order can differ in their last bits)."""
+    assert [s for _, s in got] == pytest.approx([s for _, s in plain], rel=1e-12)
+    scores = [s for _, s in plain]
+    tied = {round(s, 9) for i, s in enumerate(scores) if any(abs(s - t) < 1e-9 for t in scores[:i] + scores[i + 1 :])}
+    assert [c for c, s in got if round(s, 9) not in tied] == [c for c, s in plain if round(s, 9) not in tied]
+
+
+@pytest.mark.parametrize("budget", [1, 40, 10**9])
+@pytest.mark.parametrize("k", [3, 10])
+def test_every_budget_and_depth_ranks_like_plain_bm25_on_a_zipf_corpus(
+    zipf_corpus: Connection[Any], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, budget: int, k: int
+) -> None:
+    """Many questions mixing common and rare words, so that words are pruned, promoted and added in every
+    stage: each ranking equals plain BM25's, for a reader of some documents and one of all of them."""
+    import random
+
+    monkeypatch.setattr(search_store, "SMALL_BUDGET", 1)  # let the budget decide on this small corpus
+    rng = random.Random(11)
+    params = replace(PARAMS, k=k, candidates=k, postings_budget=budget)
+    for _ in range(40):
+        q = " ".join(rng.sample(_WORDS, rng.randint(2, 9)))
+        for who in (BOB, ALICE):
+            _same_ranking(_hits(zipf_corpus, fake_embedder, who, q, params), _plain_bm25(zipf_corpus, who, q, k))

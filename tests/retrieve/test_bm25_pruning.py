@@ -258,3 +258,18 @@ def test_every_budget_and_depth_ranks_like_plain_bm25_on_a_zipf_corpus(
         q = " ".join(rng.sample(_WORDS, rng.randint(2, 9)))
         for who in (BOB, ALICE):
             _same_ranking(_hits(zipf_corpus, fake_embedder, who, q, params), _plain_bm25(zipf_corpus, who, q, k))
+
+
+@pytest.mark.parametrize("who", [BOB, ALICE])
+def test_the_lower_bound_sits_under_the_scores_it_was_taken_from(corpus: Connection[Any], who: list[str]) -> None:
+    """The same passage's score, summed in another order further on, may come out a unit lower in the last
+    place: a bound equal to it would then drop that very passage from the top. The bound is kept a
+    relative 1e-9 under the candidates-th full score it comes from."""
+    sql = "WITH " + ",\n".join([search_store._QUERY_LEXEMES, search_store._VISIBLE, search_store._FULLTEXT_LEG])
+    sql += "\nSELECT (SELECT lb FROM lower),"
+    sql += " (SELECT score FROM top_full ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1)"
+    with corpus.transaction(), corpus.cursor() as cur:
+        search_store.prepare_reader(cur, who, PRUNED)
+        cur.execute(sql, search_store._values("réunion du projet Zéphyr", None, "", PRUNED, who))  # type: ignore[arg-type]
+        lb, source = cur.fetchone() or (None, None)
+    assert source is not None and source * (1 - 1e-6) < lb < source

@@ -245,8 +245,8 @@ def latency_table(
 
 
 def _same_hits(a: list[Any], b: list[Any]) -> bool:
-    """The same passages in the same order, scores equal to 1e-9 (sums in another order may differ in
-    their last bits, and passages tied on score may then swap)."""
+    """The same passages with the same scores rank by rank, to 1e-9: sums in another order may differ in
+    their last bits, so passages tied on score may swap (their ids are compared as a set)."""
     if len(a) != len(b):
         return False
     scores = all(abs(x.score - y.score) <= 1e-9 * max(1.0, abs(y.score)) for x, y in zip(a, b, strict=True))

@@ -68,7 +68,7 @@ class HybridRetriever:
         qvec = self._embedder.embed_query(question) if self._mode != "fulltext" else None
         t1 = time.perf_counter()
         language = detect_language(question)
-        lend = self._spare if self._spare is not None and self._mode == "hybrid" else _no_spare
+        lend = self._spare if self._spare is not None and self._mode == "hybrid" else nullcontext
         with lend() as side:
             hits = search_store.search(
                 conn,
@@ -82,10 +82,6 @@ class HybridRetriever:
             )
         t2 = time.perf_counter()
         return RetrieveOutput(hits=hits, language=language, embed_ms=(t1 - t0) * 1e3, db_ms=(t2 - t1) * 1e3)
-
-
-def _no_spare() -> AbstractContextManager[None]:
-    return nullcontext()
 
 
 def _with_k(p: search_store.SearchParams, k: int) -> search_store.SearchParams:

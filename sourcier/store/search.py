@@ -103,6 +103,33 @@ def _passage_posting(word: str, passage: str) -> str:
         )"""
 
 
+def _fully_scored_best(best: str, full: str, passages: str, words: str) -> str:
+    """CTEs `best` and `full`: the best 3 x `candidates` of `passages` (chunk_id, document_id, language,
+    score) by score, and their full scores, with the BM25 terms of `words` (lexeme, language, idf) probed.
+    The `candidates`-th full score is a lower bound of the final `candidates`-th score. Both MATERIALIZED:
+    the bound is read more than once, and an inlined CTE would probe the passages each time."""
+    return f"""
+{best} AS MATERIALIZED (
+    SELECT chunk_id, document_id, language, score FROM {passages}
+    ORDER BY score DESC, chunk_id LIMIT 3 * %(candidates)s
+),
+{full} AS MATERIALIZED (
+    SELECT tp.score + coalesce(ne.score, 0) AS score
+    FROM {best} AS tp CROSS JOIN LATERAL (
+        SELECT sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score
+        FROM {words} AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL {_passage_posting("qs", "tp")} AS t
+        WHERE qs.language = tp.language
+    ) AS ne
+)"""
+
+
+def _lower_bound(full: str) -> str:
+    """The `candidates`-th score of `full` (NULL if fewer), lowered by a relative 1e-9: the same passage's
+    score, summed in another order further on, may differ in its last bits, and must not fall under its
+    own bound (a 10th passage was lost that way)."""
+    return f"((SELECT score FROM {full} ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1) * (1 - 1e-9))"
+
+
 def _add_words(name: str, passages: str, words: str) -> str:
     """CTEs ending in `name`: each of `passages` (chunk_id, document_id, language, score, matched_idf) with
     the BM25 terms of `words` (lexeme, language, df, idf) added, exactly. Probed passage by passage, or
@@ -215,26 +242,11 @@ partial AS MATERIALIZED (
     GROUP BY p.chunk_id, p.document_id, p.language
 ),
 ne_bound AS (SELECT language, sum(ub) AS ub FROM q_split WHERE NOT essential GROUP BY language),
--- The best passages by partial score, fully scored (their common words probed): the `candidates`-th
--- of these full scores is a lower bound of the final `candidates`-th score.
-top_partial AS MATERIALIZED (
-    SELECT chunk_id, document_id, language, score FROM partial ORDER BY score DESC, chunk_id LIMIT 3 * %(candidates)s
-),
--- MATERIALIZED: `pruning` reads the lower bound twice, and an inlined CTE would probe them twice.
-top_full AS MATERIALIZED (
-    SELECT tp.score + coalesce(ne.score, 0) AS score
-    FROM top_partial AS tp CROSS JOIN LATERAL (
-        SELECT sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score
-        FROM q_split AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL {_passage_posting("qs", "tp")} AS t
-        WHERE NOT qs.essential AND qs.language = tp.language
-    ) AS ne
-),
--- The lower bound is lowered by a relative 1e-9: the same passage's score, summed in another order
--- further on, may differ in its last bits, and must not fall under its own bound (a 10th passage lost).
+-- The best passages by partial score, their common words probed: the first lower bound.
+{_fully_scored_best("top_partial", "top_full", "partial", "(SELECT * FROM q_split WHERE NOT essential)")},
 pruning AS MATERIALIZED (
     SELECT coalesce(th.lb, 0) AS lb, coalesce(ne.ub = 0 OR th.lb > ne.ub, false) AS exact
-    FROM (SELECT (SELECT score FROM top_full ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1)
-                 * (1 - 1e-9) AS lb) AS th
+    FROM (SELECT {_lower_bound("top_full")} AS lb) AS th
     CROSS JOIN (SELECT coalesce(max(ub), 0) AS ub FROM ne_bound) AS ne
 ),
 -- The common words the bound prunes: the commonest ones, as many as keep the sum of their bounds under
@@ -272,24 +284,9 @@ promoted_partial AS (
 -- (nothing to do when none was promoted: `promoted_partial` is empty). The first bound came from the
 -- essential words alone, and when it was too loose to prune every common word it was also too loose
 -- to prune many passages: thousands of survivors for questions read with a small budget.
-top_promoted AS MATERIALIZED (
-    SELECT chunk_id, document_id, language, score FROM promoted_partial
-    ORDER BY score DESC, chunk_id LIMIT 3 * %(candidates)s
-),
-top_promoted_full AS MATERIALIZED (
-    SELECT tp.score + coalesce(ne.score, 0) AS score
-    FROM top_promoted AS tp CROSS JOIN LATERAL (
-        SELECT sum({_bm25("qs.idf", "t.tf", "t.dl")}) AS score
-        FROM q_pruned AS qs CROSS JOIN stats AS s CROSS JOIN LATERAL {_passage_posting("qs", "tp")} AS t
-        WHERE qs.language = tp.language
-    ) AS ne
-),
+{_fully_scored_best("top_promoted", "top_promoted_full", "promoted_partial", "q_pruned")},
 lower AS MATERIALIZED (
-    SELECT greatest(
-        (SELECT lb FROM pruning),
-        coalesce((SELECT score FROM top_promoted_full ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1), 0)
-        * (1 - 1e-9)
-    ) AS lb
+    SELECT greatest((SELECT lb FROM pruning), coalesce({_lower_bound("top_promoted_full")}, 0)) AS lb
 ),
 pruned_bound AS (SELECT language, sum(ub) AS ub FROM q_pruned GROUP BY language),
 -- Passages that can still reach the top once their pruned words are added.

@@ -65,8 +65,9 @@ def migration_files() -> list[tuple[str, str]]:
     return sorted(out)
 
 
-def migrate(conn: Connection[Any]) -> list[str]:
-    """Apply the migrations not yet recorded, each in its own transaction; returns those applied."""
+def migrate(conn: Connection[Any], *, before: str | None = None) -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction; returns those applied. With
+    `before`, only those that come before that version (a test of how a migration treats existing data)."""
     applied: list[str] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
@@ -75,10 +76,17 @@ def migrate(conn: Connection[Any]) -> list[str]:
         for version, body in migration_files():
             if version in done:
                 continue
+            if before is not None and version >= before:
+                break
             log.info("applying migration %s", version)
             with conn.transaction():
                 conn.execute(body)  # trusted SQL shipped in the package
                 conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
             applied.append(version)
+    if applied:
+        # A migration may rewrite many rows: index-only scans need the visibility map set again, and the
+        # planner fresh statistics (VACUUM runs outside a transaction).
+        log.info("vacuuming after migrations %s", ", ".join(applied))
+        conn.execute("VACUUM (ANALYZE)")
     register_vector(conn)
     return applied

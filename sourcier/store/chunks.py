@@ -28,7 +28,8 @@ _COPY_TYPES = [
     "bytea", "text", "text", "integer", "vector", "text[]",
 ]  # fmt: skip
 
-# Postings from the stored tsvector: heading words carry weight A, body words weight D.
+# Postings from the passage's heading and text: heading words carry weight A, body words weight D.
+# Migration 0011 re-indexes with the same SQL.
 _INSERT_TERMS = """
 INSERT INTO chunk_terms (lexeme, language, chunk_id, document_id, tf_body, tf_head, dl)
 SELECT lexeme, language, chunk_id, document_id, tf_body, tf_head, sum(tf_body + tf_head) OVER (PARTITION BY chunk_id)
@@ -36,7 +37,11 @@ FROM (
     SELECT t.lexeme, c.language, c.id AS chunk_id, c.document_id,
            (SELECT count(*) FROM unnest(t.weights) AS w WHERE w <> 'A')::smallint AS tf_body,
            (SELECT count(*) FROM unnest(t.weights) AS w WHERE w = 'A')::smallint AS tf_head
-    FROM chunks AS c, unnest(c.tsv) AS t
+    FROM chunks AS c CROSS JOIN LATERAL (
+        SELECT CASE WHEN c.language = 'en' THEN 'en_unaccent'::regconfig ELSE 'fr_unaccent'::regconfig END AS cfg
+    ) AS l
+    CROSS JOIN LATERAL unnest(setweight(to_tsvector(l.cfg, c.heading), 'A')
+                              || setweight(to_tsvector(l.cfg, c.text), 'D')) AS t
     WHERE c.document_id = %(doc)s
 ) AS postings
 """

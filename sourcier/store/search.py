@@ -71,6 +71,11 @@ stats AS (
     FROM visible
 )"""
 
+# The visible documents' ids, sorted: a btree scan sorts the array of an `= ANY (...)` condition each time
+# it restarts, once per word of the question, and an array already in order costs one pass instead of a
+# sort (all of 100k passages readable, full-text leg at the top 100: p50 19.0 -> 16.3 ms; run 12).
+_VISIBLE_IDS = "ARRAY(SELECT id FROM visible ORDER BY id)"
+
 SMALL_BUDGET = 2_000  # postings: below this, the full-text leg's budget no longer shrinks with the audience
 
 
@@ -87,7 +92,7 @@ def _visible_postings(word: str) -> str:
         SELECT c.chunk_id, c.document_id, (c.tf_body + %(heading_boost)s * c.tf_head)::float8 AS tf, c.dl
         FROM chunk_terms AS c
         WHERE c.lexeme = {word}.lexeme AND c.language = {word}.language
-          AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
+          AND c.document_id = ANY ({_VISIBLE_IDS})
         OFFSET 0
     )"""
 
@@ -205,7 +210,7 @@ q_df AS MATERIALIZED (
                       + %(k1)s * (1 - %(b)s + %(b)s * dt.min_dl / s.avgdl))) AS tf_bound
         FROM document_terms AS dt
         WHERE dt.lexeme = q.lexeme AND dt.language = q.language
-          AND dt.document_id = ANY (ARRAY(SELECT id FROM visible))
+          AND dt.document_id = ANY ({_VISIBLE_IDS})
     ) AS d
 ),
 -- MaxScore split. Words are ordered rarest first; those whose visible postings fit in the budget (and
@@ -233,7 +238,7 @@ e_postings AS (
     -- Postings of the visible documents only.
     SELECT t.chunk_id, t.document_id, qs.language, qs.idf, t.tf, t.dl
     FROM q_split AS qs CROSS JOIN LATERAL {_visible_postings("qs")} AS t
-    WHERE qs.essential
+    WHERE qs.essential AND qs.df > 0  -- a word no visible passage holds has nothing to read
 ),
 partial AS MATERIALIZED (
     SELECT p.chunk_id, p.document_id, p.language, sum(p.idf) AS matched_idf,

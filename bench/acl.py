@@ -58,17 +58,28 @@ from sourcier.retrieve import HybridRetriever, SearchParams
 from sourcier.store import search as search_store
 
 console = Console()
-AUDIENCES = {"1%": ["everyone", "group:p1"], "10%": ["everyone", "group:p10"], "100%": ["everyone", "group:all"]}
+AUDIENCES = {
+    "1%": ["everyone", "group:p1"],
+    "5%": ["everyone", "group:p5"],
+    "10%": ["everyone", "group:p10"],
+    "100%": ["everyone", "group:all"],
+}
 PARAMS = SearchParams(k=10, candidates=100)
 
 _SET_ACLS = """
 WITH d AS (
     SELECT id, ARRAY['role:admin', 'group:all']
                || CASE WHEN id % 10 = 0 THEN ARRAY['group:p10'] ELSE '{}' END
-               || CASE WHEN id % 100 = 0 THEN ARRAY['group:p1'] ELSE '{}' END AS acl
+               || CASE WHEN id % 100 = 0 THEN ARRAY['group:p1'] ELSE '{}' END
+               || CASE WHEN id % 20 = 0 THEN ARRAY['group:p5'] ELSE '{}' END AS acl
     FROM documents
 ), u AS (UPDATE documents SET acl = d.acl FROM d WHERE documents.id = d.id)
 UPDATE chunks SET acl = d.acl FROM d WHERE chunks.document_id = d.id
+"""
+
+_ADD_FIVE_PERCENT = """
+WITH d AS (UPDATE documents SET acl = acl || ARRAY['group:p5'] WHERE id % 20 = 0 RETURNING id)
+UPDATE chunks SET acl = acl || ARRAY['group:p5'] FROM d WHERE chunks.document_id = d.id
 """
 
 # Exact filtered top 10: `+ 0` is an ORDER BY no index serves, so this is a scan of every readable passage.
@@ -134,6 +145,7 @@ def main() -> None:
 def _ensure_acls(conn: Connection[Any]) -> None:
     done = conn.execute("SELECT count(*) FROM documents WHERE 'group:p1' = ANY (acl)").fetchone()
     if done and done[0] > 0:
+        _ensure_five_percent(conn)
         return  # once is enough
     # Rewriting 100k passages would re-insert each into HNSW one by one: rebuilding it is faster.
     conn.execute("DROP INDEX chunks_embedding_384")
@@ -143,6 +155,17 @@ def _ensure_acls(conn: Connection[Any]) -> None:
         "CREATE INDEX chunks_embedding_384 ON chunks"
         " USING hnsw ((embedding::vector(384)) vector_cosine_ops) WHERE embedding_dim = 384"
     )
+    conn.execute("VACUUM ANALYZE documents")
+    conn.execute("VACUUM ANALYZE chunks")
+
+
+def _ensure_five_percent(conn: Connection[Any]) -> None:
+    """The 5% audience, added to a database built before it: 5,000 passages rewritten, few enough to
+    re-insert into HNSW one by one."""
+    done = conn.execute("SELECT count(*) FROM documents WHERE 'group:p5' = ANY (acl)").fetchone()
+    if done and done[0] > 0:
+        return
+    conn.execute(_ADD_FIVE_PERCENT)
     conn.execute("VACUUM ANALYZE documents")
     conn.execute("VACUUM ANALYZE chunks")
 

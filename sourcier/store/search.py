@@ -35,14 +35,16 @@ class SearchParams:
     k1: float = 1.2
     b: float = 0.75
     heading_boost: int = 1
-    # Filtered recall@10 at 100k passages, all readable (docs/benchmarks.md): 0.81 at 100, 0.93 at 200,
-    # 0.97 at 400, for 12 ms p50 instead of 7.
+    # HNSW candidate list when every passage is readable; a smaller audience gets ef / share^(1/4), at
+    # most 1000 (_EF_FOR_AUDIENCE). Filtered recall@10 at 100k passages (docs/benchmarks.md, run 12): all
+    # readable 0.978 at 400 (0.905 at 200); a tenth readable 0.942 at 400, 0.972 at 700 (= 400 / 0.1^(1/4)).
     ef_search: int = 400
-    # Below this many readable passages the vector leg scans them exactly instead of walking HNSW: a
-    # filtered HNSW walk visits about (candidates / share readable) nodes, an exact scan reads each
-    # readable passage once (about 2 us each since vectors are stored inline, 0009). At 100k, ms p50:
-    # 1k readable exact 3.9 vs HNSW 117; 10k exact 20.9 vs 30.0 (ef_search 400); 100k exact 176 vs 7.7.
-    exact_below: int = 15_000
+    # Below this many readable passages the vector leg scans them exactly instead of walking HNSW: an
+    # exact scan reads each readable passage once (about 2 us each since vectors are stored inline, 0009),
+    # and a filtered walk needs a longer list to keep its recall the fewer passages pass. At 100k, ms
+    # p50 / p95 (run 12): 5k readable exact 11.7 / 16.4, HNSW at ef 700 14.9 / 19.7 for recall 0.930;
+    # 10k readable exact 18.7 / 20.6, HNSW at ef 700 12.8 / 16.8 for 0.972; 100k exact 153, HNSW 10.6.
+    exact_below: int = 8_000
     # Visible postings the full-text leg reads in full, rarest words first, before it prunes the
     # common words by their BM25 upper bound (exact either way: see _FULLTEXT_LEG); never more than
     # half the caller's readable passages.
@@ -456,7 +458,7 @@ def search(
     if mode == "hybrid" and side is not None:
         return _search_on_two(conn, side, values, dim, who, params)
     with conn.transaction(), conn.cursor(row_factory=class_row(Hit)) as cur:
-        prepare_reader(cur, who, params)
+        prepare_reader(cur, who, params, vector_leg=mode != "fulltext")
         cur.execute(_statement(mode, dim), values)  # constants only
         return cur.fetchall()
 
@@ -560,7 +562,7 @@ def fulltext_pruning(conn: Connection[Any], query: str, *, params: SearchParams,
     who = checked_principals(principals)
     sql = "WITH " + ",\n".join([_QUERY_LEXEMES, _VISIBLE, _FULLTEXT_LEG]) + _PRUNING
     with conn.transaction(), conn.cursor() as cur:
-        prepare_reader(cur, who, params)
+        prepare_reader(cur, who, params, vector_leg=False)
         cur.execute(sql, _values(query, None, "", params, who))  # constants only
         row = cur.fetchone()
     assert row is not None
@@ -572,9 +574,20 @@ def fulltext_pruning(conn: Connection[Any], query: str, *, params: SearchParams,
 _AS_READER = """
 SELECT set_config('sourcier.principals', %(principals)s, true), set_config('role', 'sourcier_reader', true)
 """
-_AS_SEARCHING_READER = """
+# The HNSW candidate list for the caller's share of the passages: a filtered walk finds fewer readable
+# neighbours the smaller the share, so it needs a longer list for the same recall (ef_search is the
+# list when everything is readable). The total is the planner's estimate; the walk's own cost already
+# depends on the share, since it crosses unreadable passages too.
+_EF_FOR_AUDIENCE = """(
+    SELECT least(1000, greatest(%(ef_search)s::int,
+                                round(%(ef_search)s::int / power(least(1, r.n / greatest(t.n, 1)), 0.25))))::int::text
+    FROM (SELECT greatest(coalesce(sum(n_chunks), 0), 1)::float8 AS n FROM documents
+          WHERE status = 'indexed' AND acl && %(principal_list)s::text[]) AS r,
+         (SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'chunks'::regclass) AS t
+)"""
+_SEARCHING_READER = """
 SELECT set_config('sourcier.principals', %(principals)s, true),
-       set_config('hnsw.ef_search', %(ef_search)s, true),
+       set_config('hnsw.ef_search', {ef}, true),
        set_config('hnsw.iterative_scan', 'relaxed_order', true),
        -- Postings of common words run to tens of thousands of rows at 100k passages: keep them in memory.
        set_config('work_mem', '64MB', true),
@@ -583,16 +596,23 @@ SELECT set_config('sourcier.principals', %(principals)s, true),
        set_config('enable_seqscan', 'off', true),
        set_config('role', 'sourcier_reader', true)
 """
+_AS_SEARCHING_READER = _SEARCHING_READER.format(ef="%(ef_search)s::int::text")
+_AS_VECTOR_SEARCHING_READER = _SEARCHING_READER.format(ef=_EF_FOR_AUDIENCE)
 _EXPORTING_SEARCHING_READER = _AS_SEARCHING_READER.rstrip() + ", pg_export_snapshot()\n"
 
 
 def prepare_reader(
-    cur: Cursor[Any], who: list[str], params: SearchParams, *, export_snapshot: bool = False
+    cur: Cursor[Any], who: list[str], params: SearchParams, *, export_snapshot: bool = False, vector_leg: bool = True
 ) -> str | None:
     """The reader role and the planner settings the retrieval statement is measured with (benchmarks reuse
-    it); with `export_snapshot`, the id of this transaction's snapshot, exported for another connection."""
-    setup = _EXPORTING_SEARCHING_READER if export_snapshot else _AS_SEARCHING_READER
-    cur.execute(setup, {"principals": ",".join(who), "ef_search": str(params.ef_search)})
+    it); with `export_snapshot`, the id of this transaction's snapshot, exported for another connection
+    (which runs the vector leg: this one does not). With `vector_leg`, the HNSW list is sized for the
+    caller's share of the passages (~0.5 ms to sum it at 1,000 visible documents)."""
+    if export_snapshot:
+        setup = _EXPORTING_SEARCHING_READER
+    else:
+        setup = _AS_VECTOR_SEARCHING_READER if vector_leg else _AS_SEARCHING_READER
+    cur.execute(setup, {"principals": ",".join(who), "principal_list": who, "ef_search": params.ef_search})
     return str(cur.fetchone()[-1]) if export_snapshot else None  # type: ignore[index]
 
 

@@ -174,3 +174,23 @@ def test_row_level_security_reads_the_principals_once_per_statement(corpus: Conn
     filters = [line for line in plan.splitlines() if "Filter:" in line or "Cond:" in line]
     assert filters and all("current_setting" not in f for f in filters), plan
     assert "InitPlan" in plan, plan
+
+
+def _ef_search(conn: Connection[Any], who: list[str], *, vector_leg: bool = True) -> int:
+    with conn.transaction(), conn.cursor() as cur:
+        search_store.prepare_reader(cur, who, SearchParams(ef_search=400), vector_leg=vector_leg)
+        row = cur.execute("SELECT current_setting('hnsw.ef_search')::int").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_the_hnsw_list_grows_as_the_readable_share_shrinks(corpus: Connection[Any]) -> None:
+    corpus.execute("ANALYZE chunks")  # the share's denominator is the planner's passage count
+    total = corpus.execute("SELECT count(*) FROM chunks").fetchone()
+    readable = corpus.execute("SELECT count(*) FROM chunks WHERE acl && %s::text[]", (BOB,)).fetchone()
+    assert total is not None and readable is not None and readable[0] < total[0]
+    assert _ef_search(corpus, ["everyone", "group:rh", "user:alice"]) == 400  # every passage
+    assert _ef_search(corpus, BOB) == min(1000, round(400 / (readable[0] / total[0]) ** 0.25)) > 400
+    # Nothing readable counts as one passage: a long list, never a division by zero.
+    assert _ef_search(corpus, ["user:nobody"]) == min(1000, round(400 / (1 / total[0]) ** 0.25))
+    assert _ef_search(corpus, BOB, vector_leg=False) == 400  # the full-text leg alone does not count

@@ -338,7 +338,7 @@ def plan_table(conn: Connection[Any], fixed: _Fixed, question: str, params: Sear
 
 def recall_table(conn: Connection[Any], fixed: _Fixed, questions: list[str], params: SearchParams) -> Table:
     t = Table(title="Filtered vector leg recall@10 against exact filtered search")
-    for c in ("readable", "plan", "ef_search", "recall@10", "p50 ms", "p95 ms"):
+    for c in ("readable", "plan", "ef_search -> at this share", "recall@10", "p50 ms", "p95 ms"):
         t.add_column(c, justify="right")
     for share, who in AUDIENCES.items():
         truth = [{r[0] for r in conn.execute(_EXACT, {"p": who, "q": fixed.embed_query(q)})} for q in questions]
@@ -353,9 +353,18 @@ def recall_table(conn: Connection[Any], fixed: _Fixed, questions: list[str], par
                 got.append(len({h.chunk_id for h in o.hits} & exact) / max(1, len(exact)))
                 ms.append(o.db_ms)
             plan = vector_plan(conn, who, fixed.embed_query(questions[0]), fixed.model_id, p)
-            t.add_row(share, f"{label} ({plan})", str(p.ef_search), f"{statistics.mean(got):.3f}",
+            t.add_row(share, f"{label} ({plan})", f"{p.ef_search} -> {_effective_ef(conn, who, p)}",
+                      f"{statistics.mean(got):.3f}",
                       f"{_pct(ms, 50):.1f}", f"{_pct(ms, 95):.1f}")  # fmt: skip
     return t
+
+
+def _effective_ef(conn: Connection[Any], who: list[str], params: SearchParams) -> int:
+    """The HNSW list the vector leg gets for this audience (ef_search scaled by its share)."""
+    with conn.transaction(), conn.cursor() as cur:
+        search_store.prepare_reader(cur, who, params)
+        row = cur.execute("SELECT current_setting('hnsw.ef_search')::int").fetchone()
+    return int(row[0]) if row else 0
 
 
 def sweep_table(conn: Connection[Any], fixed: _Fixed, questions: list[str], params: SearchParams) -> Table:

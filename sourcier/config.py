@@ -91,7 +91,10 @@ class Settings(BaseSettings):
     bm25_k1: float = Field(default=1.2, gt=0)
     bm25_b: float = Field(default=0.75, ge=0, le=1)
     heading_boost: int = Field(default=1, ge=0, description="Extra term frequency for words in a passage's headings.")
-    ef_search: int = Field(default=400, ge=1, le=1000, description="HNSW candidate list of the vector leg.")
+    ef_search: int = Field(
+        default=400, ge=1, le=1000,
+        description="HNSW candidate list of the vector leg with everything readable (longer for smaller audiences).",
+    )  # fmt: skip
     vector_exact_below: int = Field(
         default=15_000, ge=0, description="Readable passages below which the vector leg scans them exactly, not HNSW."
     )

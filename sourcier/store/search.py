@@ -41,10 +41,11 @@ class SearchParams:
     ef_search: int = 400
     # Below this many readable passages the vector leg scans them exactly instead of walking HNSW: an
     # exact scan reads each readable passage once (about 2 us each since vectors are stored inline, 0009),
-    # and a filtered walk needs a longer list to keep its recall the fewer passages pass. At 100k, ms
-    # p50 / p95 (run 12): 5k readable exact 11.7 / 16.4, HNSW at ef 700 14.9 / 19.7 for recall 0.930;
-    # 10k readable exact 18.7 / 20.6, HNSW at ef 700 12.8 / 16.8 for 0.972; 100k exact 153, HNSW 10.6.
-    exact_below: int = 8_000
+    # while a filtered walk needs a longer list the fewer passages pass, and visits more nodes the more
+    # candidates it must return. At 100k, ms p50 / p95 (run 13): a tenth readable, exact ~19 whatever the
+    # depth; HNSW at ef 712 13.7 / 17.5 for a top 10 (recall 0.973) but slower than the exact scan for
+    # fusion's 100 candidates (hybrid 35.3 / 47.7 against ~21 / 26 with the exact scan). 100k exact 153.
+    exact_below: int = 15_000
     # Visible postings the full-text leg reads in full, rarest words first, before it prunes the
     # common words by their BM25 upper bound (exact either way: see _FULLTEXT_LEG); never more than
     # half the caller's readable passages.

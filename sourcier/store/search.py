@@ -595,6 +595,9 @@ SELECT set_config('sourcier.principals', %(principals)s, true),
        -- The row-level-security qual hides its selectivity from the planner (it reads a setting), which
        -- then prefers scanning every passage over the HNSW index (350 ms instead of a few at 100k).
        set_config('enable_seqscan', 'off', true),
+       -- A statement of a few milliseconds never repays JIT compilation (tens of ms), which a server with
+       -- a low `jit_above_cost` could otherwise start on the planner's row estimates.
+       set_config('jit', 'off', true),
        set_config('role', 'sourcier_reader', true)
 """
 _AS_SEARCHING_READER = _SEARCHING_READER.format(ef="%(ef_search)s::int::text")

@@ -36,8 +36,8 @@ class SearchParams:
     b: float = 0.75
     heading_boost: int = 1
     # HNSW candidate list when every passage is readable; a smaller audience gets ef / share^(1/4), at
-    # most 1000 (_EF_FOR_AUDIENCE). Filtered recall@10 at 100k passages (docs/benchmarks.md, run 12): all
-    # readable 0.978 at 400 (0.905 at 200); a tenth readable 0.942 at 400, 0.972 at 700 (= 400 / 0.1^(1/4)).
+    # most 1000 (_EF_FOR_AUDIENCE). Filtered recall@10 at 100k passages (docs/benchmarks.md, run 13): all
+    # readable 0.978 at 400 (0.905 at 200); a tenth readable 0.942 at 400, 0.973 at 712 (400 / 0.1^(1/4)).
     ef_search: int = 400
     # Below this many readable passages the vector leg scans them exactly instead of walking HNSW: an
     # exact scan reads each readable passage once (about 2 us each since vectors are stored inline, 0009),

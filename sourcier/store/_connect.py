@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 from pgvector.psycopg import register_vector
-from psycopg import Connection
+from psycopg import Connection, sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from sourcier.errors import BackendUnavailable
@@ -84,9 +84,19 @@ def migrate(conn: Connection[Any], *, before: str | None = None) -> list[str]:
                 conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
             applied.append(version)
     if applied:
-        # A migration may rewrite many rows: index-only scans need the visibility map set again, and the
-        # planner fresh statistics (VACUUM runs outside a transaction).
-        log.info("vacuuming after migrations %s", ", ".join(applied))
-        conn.execute("VACUUM (ANALYZE)")
+        _vacuum_own_tables(conn, applied)
     register_vector(conn)
     return applied
+
+
+def _vacuum_own_tables(conn: Connection[Any], applied: list[str]) -> None:
+    """A migration may rewrite many rows: index-only scans need the visibility map set again, and the
+    planner fresh statistics. VACUUM runs outside a transaction, on sourcier's own tables only (on a
+    shared server the others are not ours to vacuum)."""
+    log.info("vacuuming after migrations %s", ", ".join(applied))
+    tables = conn.execute(
+        "SELECT schemaname, tablename FROM pg_tables WHERE tableowner = current_user AND schemaname = current_schema()"
+    ).fetchall()
+    if tables:
+        names = sql.SQL(", ").join(sql.Identifier(schema, table) for schema, table in tables)
+        conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(names))

@@ -119,9 +119,10 @@ WITH q AS (SELECT to_tsquery(%(cfg)s::regconfig,
 SELECT d.uri FROM passage_tsvectors c JOIN documents d ON d.id = c.document_id, q
 WHERE c.tsv @@ q.tsq ORDER BY ts_rank(c.tsv, q.tsq) DESC LIMIT 100
 """
-# The baseline's tsvectors, computed once per run (sourcier itself stores postings, not tsvectors).
+# The baseline's tsvectors, computed once per data set (sourcier itself stores postings, not tsvectors).
 _PASSAGE_TSVECTORS = """
-CREATE TEMPORARY TABLE IF NOT EXISTS passage_tsvectors AS
+DROP TABLE IF EXISTS pg_temp.passage_tsvectors;
+CREATE TEMPORARY TABLE passage_tsvectors AS
 SELECT c.id, c.document_id, setweight(to_tsvector({cfg}::regconfig, c.heading), 'A')
                             || setweight(to_tsvector({cfg}::regconfig, c.text), 'D') AS tsv
 FROM chunks AS c

@@ -343,7 +343,7 @@ vec AS MATERIALIZED (
         SELECT c.id AS chunk_id, c.embedding::vector({dim}) <=> %(qvec)s::vector({dim}) AS distance
         FROM chunks AS c
         WHERE (SELECT readable FROM stats) < %(exact_below)s
-          AND c.document_id = ANY (ARRAY(SELECT id FROM visible))
+          AND c.document_id = ANY ({visible_ids})
           AND c.embedding_dim = {dim} AND c.embedding_model = %(model)s
         OFFSET 0
      ) AS e
@@ -357,6 +357,10 @@ vec AS MATERIALIZED (
      ORDER BY c.embedding::vector({dim}) <=> %(qvec)s::vector({dim})
      LIMIT %(candidates)s)
 )"""
+
+
+def _vector_leg(dim: int) -> str:
+    return _VECTOR_LEG.format(dim=int(dim), visible_ids=_VISIBLE_IDS)
 
 _EMPTY_FT = "ft AS (SELECT NULL::bigint AS chunk_id, NULL::float8 AS score, NULL::float8 AS coverage WHERE false)"
 _EMPTY_VEC = "vec AS (SELECT NULL::bigint AS chunk_id, NULL::float8 AS distance WHERE false)"
@@ -417,7 +421,7 @@ ORDER BY fz.score DESC, c.id
 def _statement(mode: Mode, dim: int) -> str:
     legs = [_QUERY_LEXEMES, _VISIBLE]
     legs.append(_FULLTEXT_LEG if mode != "vector" else _EMPTY_FT)
-    legs.append(_VECTOR_LEG.format(dim=int(dim)) if mode != "fulltext" else _EMPTY_VEC)
+    legs.append(_vector_leg(dim) if mode != "fulltext" else _EMPTY_VEC)
     return "WITH " + ",\n".join([*legs, _RANKED]) + ",\n" + _FUSE_AND_FETCH
 
 
@@ -428,7 +432,7 @@ _FUSE_GIVEN = "WITH " + ",\n".join([_LEGS_GIVEN, _RANKED]) + ",\n" + _FUSE_AND_F
 
 @cache
 def _vector_alone(dim: int) -> str:
-    return "WITH " + ",\n".join([_VISIBLE, _VECTOR_LEG.format(dim=int(dim))]) + "\nSELECT * FROM vec"
+    return "WITH " + ",\n".join([_VISIBLE, _vector_leg(dim)]) + "\nSELECT * FROM vec"
 
 
 def search(

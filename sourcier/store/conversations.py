@@ -100,7 +100,7 @@ _ANSWER_COLUMNS = """a.id, a.conversation_id, a.question, a.language, a.text, a.
 
 _ANSWERS = f"""
 SELECT {_ANSWER_COLUMNS} FROM answers a JOIN users u ON u.id = a.user_id
-WHERE a.conversation_id = %(id)s AND u.name = %(user)s ORDER BY a.id
+WHERE a.conversation_id = %(id)s AND u.name = %(user)s ORDER BY a.created_at, a.id
 """
 
 

@@ -84,7 +84,7 @@ def recent_failures(conn: Connection[Any], username: str, client_ip: str, *, win
 
 _TOKENS = """
 SELECT t.id, t.name AS label, t.created_at, t.expires_at, t.revoked_at IS NOT NULL AS revoked, t.last_used_at
-FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.name = %(user)s ORDER BY t.id
+FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.name = %(user)s ORDER BY t.created_at, t.id
 """
 
 
@@ -97,7 +97,7 @@ def list_tokens(conn: Connection[Any], user: str) -> list[dict[str, Any]]:
 
 _LATEST_TOKEN = """
 SELECT t.id, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
-WHERE u.name = %(user)s ORDER BY t.id DESC LIMIT 1
+WHERE u.name = %(user)s ORDER BY t.created_at DESC, t.id DESC LIMIT 1
 """
 
 

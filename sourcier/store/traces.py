@@ -64,7 +64,7 @@ _FOR_USER = """
 SELECT t.id, t.answer_id, t.question, t.mode, t.chunk_ids, t.prompt_version, t.model, t.sql, t.rewrite_ms,
        t.embed_ms, t.retrieve_ms, t.first_token_ms, t.total_ms, t.created_at
 FROM traces t JOIN users u ON u.id = t.user_id
-WHERE u.name = %(user)s ORDER BY t.id DESC LIMIT %(limit)s
+WHERE u.name = %(user)s ORDER BY t.created_at DESC, t.id DESC LIMIT %(limit)s
 """
 
 

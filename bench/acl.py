@@ -9,8 +9,9 @@ documents of 100 passages). Access lists are rewritten once so that `group:p1` r
 database time only, through the same `HybridRetriever` the CLI and the API use, under the reader role.
 Hybrid runs both ways, alternating question by question: one statement (the CLI), and the legs at once
 on two connections (the API, when its pool has an idle connection); the first is the baseline.
-`--baseline REV`: each leg also through `sourcier/store/search.py` as it was at that git revision,
-alternated question by question with the current code (same connection, same warm cache).
+`--baseline REV`: each leg also through the retrieval SQL as it was at that git revision (the file
+`sourcier/store/search.py` before the split, the package `sourcier/store/search/` after), alternated
+question by question with the current code (same connection, same warm cache).
 
 Recall: the vector leg as it runs in `search()` (top 10) against exact filtered search, computed as the
 owner with an ORDER BY no index can serve (`+ 0`), so the truth cannot come from HNSW. `EXPLAIN ANALYZE`
@@ -209,15 +210,39 @@ def _baseline_way(conn: Connection[Any], who: list[str], mod: ModuleType, fixed:
 
 
 def load_baseline(rev: str) -> ModuleType:
-    """`sourcier/store/search.py` as it was at `rev`, imported beside the current one."""
-    source = subprocess.run(["git", "show", f"{rev}:sourcier/store/search.py"], check=True, capture_output=True,
-                            text=True, cwd=Path(__file__).resolve().parent.parent).stdout  # fmt: skip
-    path = Path(tempfile.mkdtemp(prefix="sourcier-baseline-")) / "baseline_search.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("baseline_search", path)
+    """The retrieval SQL as it was at `rev`, imported beside the current one as `baseline_search`: the
+    single file `sourcier/store/search.py` of a revision before the split, or the files of the package
+    `sourcier/store/search/` of a later one (its imports inside the package are relative)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], check=True, capture_output=True, text=True, cwd=root).stdout
+
+    package = [p for p in git("ls-tree", "--name-only", rev, "sourcier/store/search/").split() if p.endswith(".py")]
+    if package:
+        return import_baseline({Path(p).name: git("show", f"{rev}:{p}") for p in package})
+    return import_baseline({"search.py": git("show", f"{rev}:sourcier/store/search.py")})
+
+
+def import_baseline(files: dict[str, str]) -> ModuleType:
+    """Import `files` (name -> source) from a temporary directory as `baseline_search`: a package when
+    they hold an `__init__.py`, else the one module file."""
+    where = Path(tempfile.mkdtemp(prefix="sourcier-baseline-")) / "baseline_search"
+    if "__init__.py" in files:
+        where.mkdir()
+        for name, source in files.items():
+            (where / name).write_text(source)
+        spec = importlib.util.spec_from_file_location(
+            "baseline_search", where / "__init__.py", submodule_search_locations=[str(where)]
+        )
+    else:
+        (source,) = files.values()
+        where = where.with_suffix(".py")
+        where.write_text(source)
+        spec = importlib.util.spec_from_file_location("baseline_search", where)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up there
+    sys.modules[spec.name] = mod  # dataclasses look their module up there, a package's modules their parent
     spec.loader.exec_module(mod)
     return mod
 
@@ -278,20 +303,14 @@ def _same_hits(a: list[Any], b: list[Any]) -> bool:
 
 def vector_plan(conn: Connection[Any], principals: list[str], qvec: Any, model_id: str, params: SearchParams) -> str:
     """Which branch of the vector leg ran under the reader role: 'exact', 'hnsw', or what else it saw."""
-    sql = "EXPLAIN (ANALYZE, FORMAT JSON) " + search_store._statement("vector", int(qvec.shape[-1]))
-    values = search_store._values("", qvec, model_id, params, principals)
-    with conn.transaction(), conn.cursor() as cur:
-        search_store.prepare_reader(cur, principals, params)
-        cur.execute(sql, values)
-        row = cur.fetchone()
-    assert row is not None
+    plan = search_store.explain(conn, "", qvec, model_id=model_id, params=params, principals=principals, mode="vector")
     ran = set()
-    for node in _nodes(row[0][0]["Plan"]):
+    for node in _nodes(plan["Plan"]):
         if node.get("Actual Loops", 0) == 0:
             continue
         if node.get("Index Name") == "chunks_embedding_384":
             ran.add("hnsw")
-        if node.get("Relation Name") == "chunks" and node.get("Index Name") == "chunks_document_id_position_key":
+        if node.get("Index Name") == "chunks_document_id_position_key":  # an index or bitmap index scan
             ran.add("exact")
         if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") == "chunks":
             ran.add("seq scan")

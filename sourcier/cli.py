@@ -37,16 +37,18 @@ from sourcier.store import embeddings as emb_store
 from sourcier.store import sources as source_store
 from sourcier.store import users
 from sourcier.sync import (
-    CONNECTORS,
     FolderIndexer,
     IndexEvent,
     IndexReport,
     Reindexer,
     Scheduler,
+    SourcePolicy,
     SyncAlreadyRunning,
     SyncEngine,
     SyncReport,
     Worker,
+    check_declared,
+    check_source,
     parse_every,
     sync_declared_sources,
 )
@@ -150,16 +152,17 @@ def source_add(
     kind: Annotated[str, typer.Option(help="filesystem or web.")] = "filesystem",
     read: Annotated[list[str] | None, typer.Option(help="Who may read its items by default (repeatable).")] = None,
 ) -> None:
-    """Add (or redefine) a source; it is due at once."""
+    """Add (or redefine) a source; it is due at once. Any folder of this machine, but never its system's."""
     settings = _settings()
     with _session(settings) as conn:
         try:
             every_s = parse_every(every) if every else None
-            if kind not in CONNECTORS:
-                raise SourcierError(f"unknown source kind {kind!r}", hint=f"use one of {', '.join(CONNECTORS)}")
-            where = str(Path(location).expanduser().resolve()) if kind == "filesystem" else location
+            source = check_source(
+                name=name, kind=kind, location=location, read=read or [ADMIN_ROLE], policy=SourcePolicy.local(settings)
+            )
+            where = source.location
             source_store.add_source(
-                conn, name=name, kind=kind, location=where, every_s=every_s, read=read or [ADMIN_ROLE]
+                conn, name=source.name, kind=source.kind, location=where, every_s=every_s, read=source.read
             )
         except SourcierError as exc:
             err.print(f"[red]error:[/red] {exc}", highlight=False)
@@ -172,7 +175,7 @@ def source_list() -> None:
     """Sources with their schedule, documents, errors and last run."""
     settings = _settings()
     with _session(settings) as conn:
-        sync_declared_sources(conn, settings.sources)
+        sync_declared_sources(conn, settings.sources, settings=settings)
         _print_sources(source_store.list_sources(conn))
 
 
@@ -228,6 +231,11 @@ def sync(
     settings = _settings()
     embedder = create_embedder(settings)
     if watch:
+        try:
+            check_declared(settings.sources, SourcePolicy.local(settings))  # the scheduler stores them unchecked
+        except SourcierError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(code=1) from exc
         stop = threading.Event()
         scheduler = Scheduler(settings=settings, embedder=embedder, on_report=lambda r: out.print(_sync_line(r)))
         err.print("watching the schedule; Ctrl-C to stop")
@@ -238,7 +246,7 @@ def sync(
             err.print("stopped; an unfinished run is resumed by the next sync")
         return
     with _session(settings) as conn:
-        sync_declared_sources(conn, settings.sources)
+        sync_declared_sources(conn, settings.sources, settings=settings)
         if name is None:
             for report in Scheduler(settings=settings, embedder=embedder).run_due(conn):
                 out.print(_sync_line(report))
@@ -657,12 +665,26 @@ def user_disable(name: str) -> None:
     out.print(f"user {name} disabled ({revoked} tokens revoked, web sessions ended)")
 
 
+@user_app.command("password")
+def user_password(name: str) -> None:
+    """Set a user's password (prompted); it signs them out everywhere: tokens revoked, web sessions ended."""
+    secret = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _session(_settings()) as conn:
+        ended = users.set_password(conn, name, secret)
+    out.print(f"password of {name} changed ({ended.tokens} tokens revoked, {ended.sessions} web sessions ended)")
+
+
 @user_app.command("token")
 def user_token(
-    name: str, days: Annotated[int, typer.Option(min=1, max=3650)] = 90, label: str = ""
+    name: str, days: Annotated[int, typer.Option(min=1, max=3650, help="At most token_max_days.")] = 90, label: str = ""
 ) -> None:
     """Create an API token for a user; it is printed once and stored hashed."""
-    with _session(_settings()) as conn:
+    settings = _settings()
+    if days > settings.token_max_days:
+        limit = settings.token_max_days
+        err.print(f"[red]error:[/red] --days is {days}; this server's token_max_days allows {limit}", highlight=False)
+        raise typer.Exit(code=2)
+    with _session(settings) as conn:
         token = users.create_token(conn, name, days=days, label=label)
     out.print(token, highlight=False)
 

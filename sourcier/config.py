@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -81,6 +81,16 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="A claimed job its worker stops renewing (every lease/3) is retaken after this."
     )
     sync_retry_base_s: float = Field(default=60.0, ge=0, description="First retry delay of a failed item (doubles).")
+    source_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders under which admins may add filesystem sources through the API (JSON list);"
+        " empty: none. The local CLI is not restricted.",
+    )
+    allow_private_web_sources: bool = Field(
+        default=False,
+        description="Let web sources reach loopback, private and link-local addresses (an intranet on a private"
+        " network); false: public addresses only, checked when added and at every request.",
+    )
 
     # Retrieval
     top_k: int = Field(default=5, ge=1, le=100)
@@ -115,6 +125,31 @@ class Settings(BaseSettings):
     sql_max_rows: int = Field(default=1000, ge=1, le=100_000, description="Rows returned at most (LIMIT imposed).")
     sql_timeout_ms: int = Field(default=5000, ge=100, le=600_000, description="statement_timeout of a query.")
     sql_max_bytes: int = Field(default=1_000_000, ge=1024, description="Result size cap (text of the cells).")
+
+    # Sign-in and API tokens
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or CIDR networks, JSON list) whose X-Forwarded-For is believed for"
+        " the client address that sign-in throttling counts; empty: the direct peer's address. List only the"
+        " proxies, never the networks clients connect from.",
+    )
+    token_max_days: int = Field(
+        default=365, ge=1, le=3650, description="Longest lifetime, in days, of a token created by the API or the CLI."
+    )
+
+    # Request limits (what one request may cost the server)
+    max_request_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body, declared or streamed; larger: 413."
+    )
+    max_question_chars: int = Field(
+        default=4000, ge=16, le=20_000,
+        description="Longest question (/api/v1/ask, the last user message of /v1); longer: refused, not cut.",
+    )  # fmt: skip
+    max_history_tokens: int = Field(
+        default=1000, ge=16,
+        description="Estimated tokens (characters / 4) of earlier turns a follow-up is rewritten with; the most"
+        " recent turns that fit are kept.",
+    )  # fmt: skip
 
     # Answers
     answer_sentence_match: float | None = Field(

@@ -141,8 +141,9 @@ class Turn:
 
 EVERYONE = "everyone"
 ADMIN_ROLE = "role:admin"
-# What a principal may look like; checked wherever one enters (access files, the query's setting).
-PRINCIPAL_PATTERN = re.compile(r"^(everyone|role:admin|(user|group):[a-z0-9][a-z0-9._@-]{0,63})$")
+# What a principal may look like; checked wherever one enters (access files, sources, the query's setting).
+# User and group names follow the rule of their tables. `\Z`, not `$`: "everyone\n" is not a principal.
+PRINCIPAL_PATTERN = re.compile(r"^(everyone|role:admin|(user|group):[a-z0-9][a-z0-9._@-]{0,63})\Z")
 
 
 @dataclass(frozen=True, slots=True)

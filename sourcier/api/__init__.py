@@ -13,8 +13,9 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from sourcier import store
-from sourcier.api import _admin, _ask, _auth, _conversations, _documents, _errors, _health, _sources
+from sourcier.api import _admin, _ask, _auth, _conversations, _documents, _errors, _health, _openapi, _sources
 from sourcier.api._deps import CurrentAdmin, CurrentUser, current_admin, current_user, get_conn, get_settings
+from sourcier.api._limits import BodyLimit
 from sourcier.api._service import Answering, Event
 from sourcier.config import Settings
 from sourcier.embed import Embedder, create_embedder
@@ -88,11 +89,13 @@ def create_app(
         title="sourcier",
         version="0.1.0",
         lifespan=lifespan,
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=None,  # served by _openapi to signed-in users only
+        docs_url=None,
         redoc_url=None,
     )
     _errors.install(app)
+    # Added before the headers middleware, so inside it: a 413 carries the security headers too.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -101,7 +104,7 @@ def create_app(
             response.headers.setdefault(k, v)
         return response
 
-    for module in (_health, _auth, _ask, _documents, _conversations, _admin, _sources):
+    for module in (_health, _auth, _ask, _documents, _conversations, _admin, _sources, _openapi):
         app.include_router(module.router)
     if importlib.util.find_spec("sourcier.api._openai_compat") is not None:
         from sourcier.api import _openai_compat  # the OpenAI-compatible /v1 endpoint

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
-from sourcier.api._deps import Conn, current_admin
+from sourcier.api._deps import SESSION_COOKIE, Conn, CurrentAdmin, bearer_token, current_admin
 from sourcier.api._schemas import (
     AdminUserIn,
     AdminUserOut,
@@ -20,6 +20,7 @@ from sourcier.api._schemas import (
 from sourcier.errors import NotFound
 from sourcier.store import documents as doc_store
 from sourcier.store import feedback, traces, users
+from sourcier.types import Identity
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(current_admin)])
 
@@ -58,8 +59,17 @@ def create_user(body: AdminUserIn, conn: Conn) -> AdminUserOut:
     return next(_user_out(u) for u in users.list_users(conn) if u.name == body.name)
 
 
+def _own_session(request: Request, who: Identity, name: str) -> str | None:
+    """The session cookie an admin is changing their own password with: the one session that survives it."""
+    if who.name != name or bearer_token(request) is not None:
+        return None
+    return request.cookies.get(SESSION_COOKIE)
+
+
 @router.patch("/users/{name}", response_model=AdminUserOut)
-def update_user(name: NamePath, body: AdminUserPatch, conn: Conn) -> AdminUserOut:
+def update_user(name: NamePath, body: AdminUserPatch, request: Request, who: CurrentAdmin, conn: Conn) -> AdminUserOut:
+    """A new password signs the user out everywhere (tokens revoked, sessions ended) in the same transaction;
+    an admin changing their own keeps only the session they are using."""
     if not any(u.name == name for u in users.list_users(conn)):
         raise NotFound(f"No user named {name!r}.")
     with conn.transaction():
@@ -70,7 +80,7 @@ def update_user(name: NamePath, body: AdminUserPatch, conn: Conn) -> AdminUserOu
         if body.is_admin is not None:
             users.set_admin(conn, name, body.is_admin)
         if body.password is not None:
-            users.set_password(conn, name, body.password)
+            users.set_password(conn, name, body.password, keep_session=_own_session(request, who, name))
     return next(_user_out(u) for u in users.list_users(conn) if u.name == name)
 
 

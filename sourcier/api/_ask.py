@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from psycopg import Connection
 
-from sourcier.api._deps import Conn, CurrentUser, IdPath
+from sourcier.api._deps import Conn, CurrentUser, IdPath, SettingsDep
 from sourcier.api._schemas import AnswerOut, AskIn, AskMode, FeedbackIn, Ok, RegenerateIn, SearchIn, SearchOut
 from sourcier.api._service import Answering, Event, passage_out
 from sourcier.errors import NotFound, SourcierError
 from sourcier.store import conversations, feedback
 from sourcier.types import Identity
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["ask"])
 
 _SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
@@ -46,15 +49,38 @@ def _respond(events: Iterator[Event], stream: bool) -> StreamingResponse | Answe
                 yield _sse(e)
         except SourcierError as exc:
             yield _sse(Event("error", {"message": exc.message}))
+        except Exception:  # the response has started: the client gets an event, the log the traceback
+            log.exception("answer stream failed")
+            yield _sse(Event("error", {"message": "Internal server error."}))
 
     return StreamingResponse(body(), media_type="text/event-stream", headers=_SSE_HEADERS)
 
 
 @router.post("/ask", response_model=AnswerOut, responses={200: {"content": {"text/event-stream": {}}}})
-def ask(body: AskIn, request: Request, who: CurrentUser, conn: Conn) -> Any:
+def ask(body: AskIn, request: Request, who: CurrentUser, conn: Conn, settings: SettingsDep) -> Any:
     """Stream (default): `retrieval`, `token`*, `citations`, `done` events; else the AnswerOut as JSON."""
+    check_question_length(body.question, settings.max_question_chars)
     events = answering(request).ask(conn, who, body.question, conversation_id=body.conversation_id, mode=body.mode)
     return _respond(events, body.stream)
+
+
+def check_question_length(question: str, limit: int) -> None:
+    """A question over `max_question_chars` is refused (422), not cut: a cut question is not the one asked.
+
+    The schema only bounds it by the ceiling the setting may be raised to; the setting applies here.
+    """
+    if len(question) > limit:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "string_too_long",
+                    "loc": ("body", "question"),
+                    "msg": f"String should have at most {limit} characters",
+                    "input": None,
+                    "ctx": {"max_length": limit},
+                }
+            ]
+        )
 
 
 @router.post("/search", response_model=SearchOut)

@@ -34,14 +34,23 @@ def get_conn(request: Request) -> Iterator[Connection[Any]]:
 Conn = Annotated[Connection[Any], Depends(get_conn)]
 
 
+def bearer_token(request: Request) -> str | None:
+    """The request's bearer token; None without an Authorization header, 401 for any other scheme. Also
+    read by routes that must know which token is calling (a token it mints may not outlive it)."""
+    auth = request.headers.get("authorization", "")
+    if not auth:
+        return None
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("Authentication required.")
+    return token.strip()
+
+
 def current_user(request: Request, conn: Conn) -> Identity:
     """A bearer token (programs) or the session cookie (web, with the CSRF double submit on writes); else 401."""
-    auth = request.headers.get("authorization", "")
-    if auth:
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthenticated("Authentication required.")
-        return users.identity_for_token(conn, token.strip())
+    token = bearer_token(request)
+    if token is not None:
+        return users.identity_for_token(conn, token)
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         raise NotAuthenticated("Authentication required.")

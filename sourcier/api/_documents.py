@@ -14,6 +14,7 @@ from sourcier.api._deps import Conn, CurrentUser, IdPath
 from sourcier.api._schemas import DocumentOut, PassageDetailOut
 from sourcier.errors import NotFound
 from sourcier.store import reading
+from sourcier.sync._scan import is_plain_file_inside
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -42,18 +43,23 @@ def get_document(document_id: IdPath, who: CurrentUser, conn: Conn) -> DocumentO
 
 
 def _original(d: reading.DocumentView) -> Path | None:
-    """The file on disk for a filesystem source, only if it lies inside the source's folder."""
+    """The file on disk for a filesystem source: the one listed (its uri, under the source's folder), a
+    regular file reached through no symbolic link, whose recorded path is that same place.
+
+    A link's access list is that of where it sits, its content that of where it points: serving through
+    one (or at the path a link once resolved to) could hand out a file the caller may not read, so such a
+    document answers as a missing one.
+    """
     if d.source_kind != "filesystem":
         return None
-    root = Path(d.source_location).resolve()
-    for candidate in (Path(d.path), root / d.path):
-        try:
-            p = candidate.resolve()
-        except OSError:
-            continue
-        if p.is_file() and p.is_relative_to(root):
-            return p
-    return None
+    try:
+        root = Path(d.source_location).resolve()
+    except OSError:
+        return None
+    listed = root / d.uri
+    if root / d.path != listed or not is_plain_file_inside(root, listed):
+        return None
+    return listed
 
 
 @router.get("/documents/{document_id}/file", response_class=FileResponse)

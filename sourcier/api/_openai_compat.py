@@ -7,8 +7,14 @@ the same citations. The last user message is the question; earlier turns are the
 is rewritten against. Citations are rendered in the content ([n] markers, then a "Sources :" list with links
 to `/api/v1/passages/{id}`) and given structured in an extra `sourcier` field that SDKs ignore.
 
-Errors on these routes take OpenAI's shape, `{"error": {"message", "type", "code"}}`, because OpenAI clients
-read that one: a custom route class converts them where the route runs (dependencies included).
+Errors on these routes take OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, because OpenAI
+clients read that one: a custom route class converts them where the route runs (dependencies included), and
+the app's handlers do the same for /v1 paths outside it (see `_errors`).
+
+What one request may cost is bounded: the question (the last user message) is refused past
+`max_question_chars`; earlier messages are cut to that length, since clients resend the whole conversation
+and refusing would end it for good; the rewriter then keeps only the recent history that fits
+`max_history_tokens`.
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sourcier.answer import QuestionRewriter
-from sourcier.api._deps import CurrentUser, get_conn
-from sourcier.api._schemas import AnswerOut, CitationOut
+from sourcier.api._deps import CurrentUser, SettingsDep, get_conn
+from sourcier.api._errors import sourcier_status
+from sourcier.api._schemas import AnswerOut, CitationOut, Text
 from sourcier.api._service import Answering
 from sourcier.errors import AccessDenied, NotAuthenticated, SourcierError
 from sourcier.ingest import detect_language
@@ -52,6 +59,7 @@ DbConn = Annotated[Connection[Any], Depends(get_conn)]
 class OpenAIErrorBody(BaseModel):
     message: str
     type: str
+    param: str | None = None
     code: str | None = None
 
 
@@ -59,8 +67,8 @@ class OpenAIErrorOut(BaseModel):
     error: OpenAIErrorBody
 
 
-def _error(status: int, message: str, type_: str, code: str | None) -> JSONResponse:
-    body = OpenAIErrorOut(error=OpenAIErrorBody(message=message, type=type_, code=code))
+def _error(status: int, message: str, type_: str, code: str | None, param: str | None = None) -> JSONResponse:
+    body = OpenAIErrorOut(error=OpenAIErrorBody(message=message, type=type_, param=param, code=code))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
@@ -82,12 +90,15 @@ class _OpenAIRoute(APIRoute):
                 first = exc.errors()[0] if exc.errors() else {}
                 where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
                 message = f"{where}: {first.get('msg', 'invalid request')}" if where else "Invalid request body."
-                return _error(400, message, "invalid_request_error", "invalid_request")
+                return _error(400, message, "invalid_request_error", "invalid_request", where or None)
             except StarletteHTTPException as exc:  # FastAPI's own (bad JSON) and ours
                 if exc.status_code == 401:
                     return _error(401, "Invalid API key.", "invalid_request_error", "invalid_api_key")
                 type_ = "invalid_request_error" if exc.status_code < 500 else "server_error"
                 return _error(exc.status_code, str(exc.detail), type_, None)
+            except SourcierError as exc:  # the API's mapping (503 for a backend down...), in OpenAI's shape
+                status, code, message = sourcier_status(exc)
+                return _error(status, message, "invalid_request_error" if status < 500 else "server_error", code)
 
         return route
 
@@ -104,14 +115,14 @@ router = APIRouter(prefix="/v1", tags=["openai"], route_class=_OpenAIRoute, resp
 
 class ContentPartIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    type: str
-    text: str | None = None
+    type: Text
+    text: Text | None = None
 
 
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
-    content: str | list[ContentPartIn] | None = None
+    content: Text | list[ContentPartIn] | None = None
 
     @property
     def text(self) -> str:
@@ -124,7 +135,7 @@ class ChatMessageIn(BaseModel):
 
 class ChatCompletionIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    model: str = MODEL_ID
+    model: Text = MODEL_ID
     messages: list[ChatMessageIn] = Field(min_length=1)
     stream: bool = False
     temperature: float | None = Field(default=None, ge=0, le=2)
@@ -241,20 +252,28 @@ def _strip_sources(text: str) -> str:
     return text
 
 
-def conversation(messages: Sequence[ChatMessageIn]) -> tuple[str, list[Turn]]:
-    """The last user message and the (question, answer) turns before it, oldest first."""
+def conversation(messages: Sequence[ChatMessageIn], *, max_chars: int = 4000) -> tuple[str, list[Turn]]:
+    """The last user message and the (question, answer) turns before it, oldest first.
+
+    The question is refused (400) past `max_chars`: answering a cut question would answer another one.
+    Each earlier message is cut to `max_chars`: it is only context for a follow-up, and a client that
+    resends the conversation would otherwise be refused at every later turn.
+    """
     last = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
     if last is None or not messages[last].text.strip():
         raise HTTPException(400, "messages: a non-empty user message is needed (the question).")
+    question = messages[last].text.strip()
+    if len(question) > max_chars:
+        raise HTTPException(400, f"messages: the last user message is longer than {max_chars} characters.")
     turns: list[Turn] = []
     pending: str | None = None
     for m in messages[:last]:
         if m.role == "user":
-            pending = m.text
+            pending = m.text[:max_chars]
         elif m.role == "assistant" and pending is not None:
-            turns.append(Turn(question=pending, answer=_strip_sources(m.text)))
+            turns.append(Turn(question=pending, answer=_strip_sources(m.text)[:max_chars]))
             pending = None
-    return messages[last].text.strip()[:4000], turns
+    return question, turns
 
 
 # --- routes: through the API's shared answering service ----------------------------------------------------------
@@ -309,15 +328,17 @@ def chat_completions(
     conn: DbConn,
     answering: AppAnswering,
     chat_model: AppChatModel,
+    settings: SettingsDep,
 ) -> ChatCompletionOut | StreamingResponse:
     """Answers the last user message from what the caller may read, with citations (as /api/v1/ask does).
 
     The history comes from the messages (OpenAI clients keep it), so a follow-up is made standalone here
     and the service answers that; nothing is stored as a sourcier conversation.
     """
-    question, history = conversation(body.messages)
+    question, history = conversation(body.messages, max_chars=settings.max_question_chars)
     language = "en" if detect_language(question) == "en" else "fr"
-    standalone = QuestionRewriter(model=chat_model).run(question, history, language=language).standalone
+    rewriter = QuestionRewriter(model=chat_model, max_history_tokens=settings.max_history_tokens)
+    standalone = rewriter.run(question, history, language=language).standalone
     events = answering.ask(conn, user, standalone, store=False)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
@@ -361,6 +382,9 @@ def chat_completions(
         except SourcierError as exc:  # the response has started: the error goes in the content
             log.warning("chat completion failed while streaming: %s", exc)
             yield _chunk(completion_id, created, {"content": f"\n\n({exc.message})"}, "stop")
+        except Exception:  # the same, for what was not expected; the log has the traceback
+            log.exception("chat completion failed while streaming")
+            yield _chunk(completion_id, created, {"content": "\n\n(Internal server error.)"}, "stop")
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(chunks(), media_type="text/event-stream")

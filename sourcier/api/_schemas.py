@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 AskMode = Literal["auto", "documents", "warehouse"]
+
+QUESTION_CHARS_CEILING = 20_000
+"""The most `Settings.max_question_chars` may be raised to: the schema's bound, the route applies the setting."""
+
+
+def valid_text(value: str) -> str:
+    """Refuses what PostgreSQL and UTF-8 cannot hold: NUL, and lone surrogates (JSON's unpaired \\ud800).
+
+    Both reached the database (NUL: psycopg.DataError) or the response encoder as a 500; refused at the
+    boundary they are a 422 on /api/v1 and OpenAI's 400 on /v1.
+    """
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(valid_text)]
+"""Every string a request body carries: on /api/v1 and /v1 alike."""
 
 
 class _In(BaseModel):
@@ -16,15 +38,13 @@ class _In(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL: refused here with a 422, not as a 500 from the first statement.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
+        # A string field declared without `Text` is still checked, so that a new field cannot bring the 500 back.
+        return valid_text(value) if isinstance(value, str) else value
 
 
 class LoginIn(_In):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=1024)
 
 
 class UserOut(BaseModel):
@@ -39,7 +59,7 @@ class LoginOut(BaseModel):
 
 
 class TokenIn(_In):
-    label: str = Field(default="", max_length=200)
+    label: Text = Field(default="", max_length=200)
     days: int = Field(default=90, ge=1, le=3650)
 
 
@@ -59,7 +79,7 @@ class TokenOut(BaseModel):
 
 
 class AskIn(_In):
-    question: str = Field(min_length=1, max_length=4000)
+    question: Text = Field(min_length=1, max_length=QUESTION_CHARS_CEILING)
     conversation_id: int | None = Field(default=None, ge=1, le=2**62)
     mode: AskMode = "auto"
     stream: bool = True
@@ -70,7 +90,7 @@ class RegenerateIn(_In):
 
 
 class SearchIn(_In):
-    query: str = Field(min_length=1, max_length=4000)
+    query: Text = Field(min_length=1, max_length=4000)
     k: int = Field(default=10, ge=1, le=100)
     mode: Literal["hybrid", "fulltext", "vector"] = "hybrid"
 
@@ -152,7 +172,7 @@ class ConversationDetailOut(BaseModel):
 
 class FeedbackIn(_In):
     rating: Literal["up", "down"]
-    comment: str | None = Field(default=None, max_length=4000)
+    comment: Text | None = Field(default=None, max_length=4000)
 
 
 class Ok(BaseModel):
@@ -182,20 +202,20 @@ class AdminUserOut(BaseModel):
 
 
 class AdminUserIn(_In):
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$")
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
+    name: Text = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+    password: Text | None = Field(default=None, min_length=8, max_length=1024)
     is_admin: bool = False
-    display_name: str = Field(default="", max_length=200)
+    display_name: Text = Field(default="", max_length=200)
 
 
 class AdminUserPatch(_In):
     disabled: bool | None = None
     is_admin: bool | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
+    password: Text | None = Field(default=None, min_length=8, max_length=1024)
 
 
 class GroupIn(_In):
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+    name: Text = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 
 
 class GroupOut(BaseModel):

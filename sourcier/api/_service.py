@@ -157,17 +157,23 @@ class Answering:
     def _history(
         self, conn: Connection[Any], who: Identity, conversation_id: int | None, regenerated_from: int | None
     ) -> list[Turn]:
-        """The turns a follow-up is rewritten with: up to (not including) the answer being regenerated."""
+        """The turns a follow-up is rewritten with: up to (not including) the answer being regenerated.
+
+        An answer the caller may no longer read (`conversations.withheld`) gives its question only: its text
+        would carry what it cited into the rewrite, and from there into the model's prompt.
+        """
         if conversation_id is None:
             return []
         if not conversations.owned(conn, who.name, conversation_id):
             raise NotFound("No such conversation.")
+        rows = conversations.answers(conn, who.name, conversation_id)
+        hidden = conversations.withheld(conn, rows, who.principals)
         turns: list[Turn] = []
-        for a in conversations.answers(conn, who.name, conversation_id):
+        for a in rows:
             if a.id == regenerated_from:
                 break
             if a.regenerated_from is None:
-                turns.append(Turn(a.question, a.text))
+                turns.append(Turn(a.question, "" if a.id in hidden else a.text))
         return turns
 
     def _documents_answer(

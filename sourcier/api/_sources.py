@@ -12,11 +12,13 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from sourcier import store
-from sourcier.api._deps import Conn, current_admin
+from sourcier.api._deps import Conn, current_admin, get_settings
 from sourcier.api._schemas import Ok
-from sourcier.errors import SourcierError
+from sourcier.config import Settings
+from sourcier.errors import ConfigError, SourcierError
 from sourcier.store import sources
 from sourcier.sync import SyncEngine, parse_every
+from sourcier.sync._validate import CheckedSource, SourcePolicy, check_location, check_principals, check_source
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/admin/sources", tags=["admin"], dependencies=[Depends(current_admin)])
@@ -56,23 +58,52 @@ def list_sources(conn: Conn) -> list[dict[str, Any]]:
     return [{f: getattr(s, f) for f in s.__dataclass_fields__} for s in sources.list_sources(conn)]
 
 
+def _policy(settings: Annotated[Settings, Depends(get_settings)]) -> SourcePolicy:
+    """A remote admin's reach: only the folders under the server's source_roots, public sites unless allowed."""
+    return SourcePolicy.remote(settings)
+
+
+Policy = Annotated[SourcePolicy, Depends(_policy)]
+
+
+def _refusal(exc: ConfigError) -> ConfigError:
+    """The 400 carries the hint too: the admin on the web page has only this message to learn what to write."""
+    return ConfigError(str(exc))
+
+
 @router.post("", status_code=201, response_model=Ok)
-def add_source(body: SourceIn, conn: Conn) -> Ok:
+def add_source(body: SourceIn, policy: Policy, conn: Conn) -> Ok:
     every = parse_every(body.every) if body.every else None
-    sources.add_source(conn, name=body.name, kind=body.kind, location=body.location, every_s=every, read=body.read)
+    try:
+        source: CheckedSource = check_source(
+            name=body.name, kind=body.kind, location=body.location, read=body.read, policy=policy
+        )
+    except ConfigError as exc:
+        raise _refusal(exc) from exc
+    sources.add_source(
+        conn, name=source.name, kind=source.kind, location=source.location, every_s=every, read=source.read
+    )
     return Ok()
 
 
 @router.patch("/{name}", response_model=Ok)
-def update_source(name: SourcePath, body: SourcePatch, conn: Conn) -> Ok:
+def update_source(name: SourcePath, body: SourcePatch, policy: Policy, conn: Conn) -> Ok:
+    """The merged source is checked: a new location by the source's kind, the access list whether new or kept.
+
+    A location left as it is is not checked again: it was checked when stored (perhaps by the local CLI,
+    which may reach beyond the API's roots), and an admin must stay able to tighten who reads a source
+    whose folder is outside the roots or unmounted for now.
+    """
+    existing = sources.get_source(conn, name)
     changes: dict[str, Any] = {}
-    if body.location is not None:
-        changes["location"] = body.location
+    try:
+        if body.location is not None:
+            changes["location"] = check_location(existing.kind, body.location, policy)
+        changes["default_acl"] = check_principals(body.read if body.read is not None else existing.default_acl)
+    except ConfigError as exc:
+        raise _refusal(exc) from exc
     if body.every is not None:
         changes["every_s"] = parse_every(body.every)
-    if body.read is not None:
-        changes["default_acl"] = body.read
-    sources.get_source(conn, name)
     sources.update_source(conn, name, **changes)
     return Ok()
 

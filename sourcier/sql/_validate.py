@@ -2,7 +2,9 @@
 
 The validator works on sqlglot's syntax tree and returns the SQL regenerated from the tree it checked (comments
 dropped, tables schema-qualified, `*` expanded to exposed columns, LIMIT imposed): what runs is what was checked.
-Every refusal is a `SqlRefused` whose message is written for the person who asked.
+Every refusal is a `SqlRefused` whose message is written for the person who asked. A table or column the caller
+may not read is refused in exactly the words of one that does not exist: a different answer would tell them it is
+there (the hidden table's name is a secret too: "salaires_direction").
 """
 
 from __future__ import annotations
@@ -95,6 +97,16 @@ class ValidatedQuery:
 
 def _refuse(message: str, hint: str | None = None) -> SqlRefused:
     return SqlRefused(message, hint=hint)
+
+
+def table_not_in_catalogue(shown: str) -> SqlRefused:
+    """The refusal of a table that does not exist and of one the caller may not read: the same words, on purpose."""
+    return _refuse(f"La table {shown} n'est pas dans le catalogue de l'entrepôt.")
+
+
+def column_not_in_catalogue(shown: str) -> SqlRefused:
+    """The refusal of a column that does not exist, is not exposed, or belongs to a table the caller may not read."""
+    return _refuse(f"La colonne {shown} n'est pas dans le catalogue de l'entrepôt.")
 
 
 class SqlValidator:
@@ -238,15 +250,14 @@ class SqlValidator:
             candidates = [entry] if entry else []
         else:
             candidates = self._catalogue.tables_named(name)
+        # Hidden tables are left out before anything is said: neither a refusal nor an ambiguity may name one.
+        candidates = [t for t in candidates if t.readable_by(principals)]
         if not candidates:
-            raise _refuse(f"La table {shown} n'est pas dans le catalogue de l'entrepôt.")
+            raise table_not_in_catalogue(shown)
         if len(candidates) > 1:
             options = ", ".join(t.qualified for t in candidates)
             raise _refuse(f"Le nom de table {name} est ambigu ({options}) : précisez le schéma.")
-        entry = candidates[0]
-        if not entry.readable_by(principals):
-            raise _refuse(f"La table {entry.qualified} n'est pas accessible avec vos droits.")
-        return entry
+        return candidates[0]
 
     def _qualify(self, tree: exp.Expr, principals: Sequence[str]) -> exp.Expr:
         schema: dict[str, object] = dict(self._catalogue.visible_to(principals).schema_for_sqlglot())
@@ -262,10 +273,7 @@ class SqlValidator:
         except Exception as exc:  # sqlglot raises assorted errors on queries it cannot follow: refuse them
             m = _UNRESOLVED.search(str(exc))
             if m:
-                raise _refuse(
-                    f"La colonne {m.group(1) or m.group(2)} n'existe pas ou n'est pas exposée dans le catalogue de "
-                    "l'entrepôt."
-                ) from exc
+                raise column_not_in_catalogue(m.group(1) or m.group(2)) from exc
             log.debug("qualify failed: %s", exc)
             raise _refuse("Les colonnes de la requête n'ont pas pu être vérifiées : nommez-les explicitement.") from exc
 
@@ -285,9 +293,7 @@ class SqlValidator:
                 if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
                     entry = self._catalogue.table(f"{source.db}.{source.name}")
                     if entry is None or not entry.readable_by(principals) or entry.column(col.name) is None:
-                        raise _refuse(
-                            f"La colonne {col.name} n'existe pas ou n'est pas exposée dans le catalogue de l'entrepôt."
-                        )
+                        raise column_not_in_catalogue(col.name)
         for col in tree.find_all(exp.Column):
             if col.table:
                 continue

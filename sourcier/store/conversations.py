@@ -1,7 +1,12 @@
-"""Conversations and their answers, always read through their owner (another user's id reads as absent)."""
+"""Conversations and their answers, always read through their owner (another user's id reads as absent).
+
+An answer is stored with the passages it cited, and shows their text, titles and paths; so whether its
+owner may still see it is decided again at each read, on their current principals (`withheld`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +14,8 @@ from typing import Any
 from psycopg import Connection
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
+
+from sourcier.store.reading import readable_passages
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,17 @@ class AnswerRow:
     sql: str | None
     result_table: dict[str, Any] | None
     regenerated_from: int | None
+
+    def cited(self) -> list[tuple[int, int]] | None:
+        """The (passage, document) pairs the answer cites; None when a stored citation lacks either id,
+        which `withheld` then treats as unreadable rather than guess."""
+        pairs: list[tuple[int, int]] = []
+        for c in self.citations:
+            passage, document = c.get("passage_id"), c.get("document_id")
+            if not isinstance(passage, int) or not isinstance(document, int):
+                return None
+            pairs.append((passage, document))
+        return pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +126,20 @@ def answers(conn: Connection[Any], user: str, conversation_id: int) -> list[Answ
     with conn.cursor(row_factory=class_row(AnswerRow)) as cur:
         cur.execute(_ANSWERS, {"id": conversation_id, "user": user})
         return cur.fetchall()
+
+
+def withheld(conn: Connection[Any], rows: Sequence[AnswerRow], principals: Sequence[str]) -> set[int]:
+    """Ids of the answers among `rows` that cite a passage `principals` may no longer read (a group left, an
+    access list narrowed, a document or passage deleted or replaced), or a passage of another document than
+    the one cited. One such citation withholds the whole answer: its text may quote any of them.
+
+    Readability is the one rule reads by id use (`reading.readable_passages`), checked in one statement for
+    all the rows; an answer without citations (not found, the warehouse's) is never withheld.
+    """
+    cited = {row.id: row.cited() for row in rows}
+    ids = [p for pairs in cited.values() for p, _ in pairs or ()]
+    readable = readable_passages(conn, ids, principals)
+    return {a for a, pairs in cited.items() if pairs is None or any(readable.get(p) != d for p, d in pairs)}
 
 
 _ANSWER = f"""

@@ -3,7 +3,7 @@ row-level security, so that an id they may not read is indistinguishable from on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,11 +57,14 @@ def document(conn: Connection[Any], document_id: int, principals: Sequence[str])
         return cur.fetchone()
 
 
-_PASSAGE = """
+# A passage is readable when both its own access list and its document's meet the caller's principals.
+_PASSAGE_READABLE = "c.acl && %(principals)s::text[] AND d.acl && %(principals)s::text[]"
+
+_PASSAGE = f"""
 SELECT c.id AS passage_id, c.document_id, coalesce(d.title, '') AS title, c.heading, d.path, c.page, c.text,
        c.char_start, c.char_end
 FROM chunks c JOIN documents d ON d.id = c.document_id
-WHERE c.id = %(id)s AND c.acl && %(principals)s::text[] AND d.acl && %(principals)s::text[]
+WHERE c.id = %(id)s AND {_PASSAGE_READABLE}
 """
 
 
@@ -71,3 +74,26 @@ def passage(conn: Connection[Any], passage_id: int, principals: Sequence[str]) -
         as_reader(cur, who)
         cur.execute(_PASSAGE, {"id": passage_id, "principals": who})
         return cur.fetchone()
+
+
+_READABLE_PASSAGES = f"""
+SELECT c.id, c.document_id FROM chunks c JOIN documents d ON d.id = c.document_id
+WHERE c.id = ANY(%(ids)s::bigint[]) AND d.status = 'indexed' AND {_PASSAGE_READABLE}
+"""
+
+
+def readable_passages(conn: Connection[Any], passage_ids: Iterable[int], principals: Sequence[str]) -> dict[int, int]:
+    """The passages among `passage_ids` that `principals` may read now, each with its document's id.
+
+    What was stored earlier (an answer's citations, a trace's passages) is checked again at every read
+    with this, so that a lost group, a narrowed access list or a deleted document takes effect on history
+    too; an id that no longer exists is simply absent from the result.
+    """
+    ids = sorted(set(passage_ids))
+    if not ids:
+        return {}
+    who = checked_principals(principals)
+    with conn.transaction(), conn.cursor() as cur:
+        as_reader(cur, who)
+        cur.execute(_READABLE_PASSAGES, {"ids": ids, "principals": who})
+        return {int(r[0]): int(r[1]) for r in cur.fetchall()}

@@ -1,13 +1,21 @@
-"""One trace per question: who, what was shown, which model and prompt, how long each stage took."""
+"""One trace per question: who, what was shown, which model and prompt, how long each stage took.
+
+A trace keeps the ids of the passages shown; read back by its user, it keeps only those they may still read.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from psycopg import Connection
 from psycopg.rows import class_row
+
+from sourcier.errors import NotAuthenticated
+from sourcier.store import users
+from sourcier.store.reading import readable_passages
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +76,25 @@ WHERE u.name = %(user)s ORDER BY t.created_at DESC, t.id DESC LIMIT %(limit)s
 """
 
 
-def for_user(conn: Connection[Any], user: str, *, limit: int = 50) -> list[TraceRow]:
+def for_user(
+    conn: Connection[Any], user: str, *, limit: int = 50, principals: Sequence[str] | None = None
+) -> list[TraceRow]:
+    """The user's latest traces, each keeping only the passages `principals` may read now (the user's own
+    current principals when not given): what was shown once is not shown again after access is lost."""
     with conn.cursor(row_factory=class_row(TraceRow)) as cur:
         cur.execute(_FOR_USER, {"user": user, "limit": limit})
-        return cur.fetchall()
+        rows = cur.fetchall()
+    who = _current_principals(conn, user) if principals is None else principals
+    readable = readable_passages(conn, [c for t in rows for c in t.chunk_ids], who)
+    return [replace(t, chunk_ids=[c for c in t.chunk_ids if c in readable]) for t in rows]
+
+
+def _current_principals(conn: Connection[Any], user: str) -> tuple[str, ...]:
+    """A disabled or deleted user reads nothing: no principals at all."""
+    try:
+        return users.identity(conn, user).principals
+    except NotAuthenticated:
+        return ()
 
 
 _PER_DAY = """

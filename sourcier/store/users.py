@@ -16,6 +16,7 @@ from psycopg import Connection
 from psycopg.rows import class_row
 
 from sourcier.errors import ConfigError, NotAuthenticated, NotFound
+from sourcier.store import sessions
 from sourcier.types import ADMIN_ROLE, EVERYONE, Identity
 
 _hasher = PasswordHasher()
@@ -161,9 +162,12 @@ def _dummy_hash() -> str:
 
 
 _CREATE_TOKEN = """
-INSERT INTO api_tokens (user_id, name, token_hash, expires_at)
-SELECT id, %(label)s, %(hash)s, now() + %(ttl)s FROM users WHERE name = %(user)s AND NOT disabled
-RETURNING id
+INSERT INTO api_tokens (user_id, name, token_hash, expires_at, parent_id)
+SELECT u.id, %(label)s, %(hash)s, least(now() + %(ttl)s, p.expires_at), p.id
+FROM users u LEFT JOIN api_tokens p
+    ON p.token_hash = %(parent)s AND p.user_id = u.id AND p.revoked_at IS NULL AND p.expires_at > now()
+WHERE u.name = %(user)s AND NOT u.disabled
+RETURNING id, expires_at, parent_id
 """
 _TOKEN_USER = """
 UPDATE api_tokens t SET last_used_at = now()
@@ -178,15 +182,38 @@ def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
-def create_token(conn: Connection[Any], user: str, *, days: int = 90, label: str = "") -> str:
-    """A new API token for `user`; only its hash is stored, so this is the one time it can be shown."""
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    id: int
+    token: str
+    expires_at: datetime
+
+
+def issue_token(
+    conn: Connection[Any], user: str, *, days: int = 90, label: str = "", parent: str | None = None
+) -> IssuedToken:
+    """A new API token for `user`, with its id and expiry as written; only its hash is stored, so this is
+    the one time it can be shown. Made with the token `parent`, it expires no later than that one and is
+    revoked with it: a token cannot stretch its own life by minting a longer one."""
     token = "sct_" + secrets.token_urlsafe(32)
-    row = conn.execute(
-        _CREATE_TOKEN, {"label": label, "hash": _token_hash(token), "ttl": timedelta(days=days), "user": user}
-    ).fetchone()
+    params = {
+        "label": label,
+        "hash": _token_hash(token),
+        "ttl": timedelta(days=days),
+        "user": user,
+        "parent": _token_hash(parent) if parent else None,
+    }
+    row = conn.execute(_CREATE_TOKEN, params).fetchone()
     if row is None:
         raise NotFound(f"No enabled user named {user!r}.")
-    return token
+    if parent and row[2] is None:
+        raise NotAuthenticated("This token is unknown, expired or revoked.")
+    return IssuedToken(id=int(row[0]), token=token, expires_at=row[1])
+
+
+def create_token(conn: Connection[Any], user: str, *, days: int = 90, label: str = "") -> str:
+    """`issue_token` for callers that only need the token itself (the CLI, tests)."""
+    return issue_token(conn, user, days=days, label=label).token
 
 
 def identity_for_token(conn: Connection[Any], token: str) -> Identity:
@@ -210,7 +237,7 @@ def disable_user(conn: Connection[Any], name: str) -> int:
     with conn.transaction():
         set_disabled(conn, name, True)
         revoked = revoke_tokens(conn, name)
-        conn.execute("DELETE FROM web_sessions s USING users u WHERE u.id = s.user_id AND u.name = %s", (name,))
+        sessions.end_sessions(conn, name)
     return revoked
 
 
@@ -219,11 +246,25 @@ def set_admin(conn: Connection[Any], name: str, is_admin: bool) -> None:
         raise NotFound(f"No user named {name!r}.")
 
 
-def set_password(conn: Connection[Any], name: str, password: str) -> None:
-    """Stores the argon2 hash of the new password (never the password)."""
-    cur = conn.execute("UPDATE users SET password_hash = %s WHERE name = %s", (_hasher.hash(password), name))
-    if cur.rowcount == 0:
-        raise NotFound(f"No user named {name!r}.")
+@dataclass(frozen=True, slots=True)
+class SignedOut:
+    """What a password change ended."""
+
+    tokens: int
+    sessions: int
+
+
+def set_password(conn: Connection[Any], name: str, password: str, *, keep_session: str | None = None) -> SignedOut:
+    """Stores the argon2 hash of the new password (never the password) and, in the same transaction,
+    revokes every API token and ends every web session of the user but `keep_session`: whoever held the
+    old password, or anything minted with it, is out the moment it changes."""
+    hashed = _hasher.hash(password)
+    with conn.transaction():
+        cur = conn.execute("UPDATE users SET password_hash = %s WHERE name = %s", (hashed, name))
+        if cur.rowcount == 0:
+            raise NotFound(f"No user named {name!r}.")
+        tokens = revoke_tokens(conn, name)
+        return SignedOut(tokens=tokens, sessions=sessions.end_sessions(conn, name, keep=keep_session))
 
 
 _GROUPS = """

@@ -23,7 +23,12 @@ def _web(location: str, settings: Settings, source_settings: Mapping[str, Any]) 
     from sourcier.sync._web import WebConnector  # imported only when a web source is synced
 
     options = {"max_bytes": settings.max_file_bytes, **{k: v for k, v in source_settings.items() if k in _WEB_OPTIONS}}
-    return WebConnector(start_url=location, read=source_settings.get("read"), **options)
+    return WebConnector(
+        start_url=location,
+        read=source_settings.get("read"),
+        allow_private_web=settings.allow_private_web_sources,
+        **options,
+    )
 
 
 _WEB_OPTIONS = frozenset({"discovery", "max_pages", "max_depth", "include", "exclude", "user_agent", "delay_s",

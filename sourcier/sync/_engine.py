@@ -34,7 +34,7 @@ from psycopg import Connection
 from sourcier import store
 from sourcier.config import Settings, SourceConfig
 from sourcier.embed import Embedder
-from sourcier.errors import ConfigError, SourcierError, SyncAlreadyRunning
+from sourcier.errors import ConfigError, SourcierError, SyncAlreadyRunning, SyncError
 from sourcier.ingest import is_supported
 from sourcier.store import chunks as chunk_store
 from sourcier.store import documents as doc_store
@@ -43,6 +43,7 @@ from sourcier.store import jobs as job_store
 from sourcier.store import sources as source_store
 from sourcier.sync._connector import Connector, FetchedItem, FetchFailed, ItemRef, ListingProblem, NotModified
 from sourcier.sync._connectors import create_connector
+from sourcier.sync._filesystem import NothingListed, RefusedItem
 from sourcier.sync._indexer import (
     IndexEvent,
     IndexReport,
@@ -391,6 +392,10 @@ class _ChangedWhileRead(Exception):
     pass
 
 
+class _NothingListed(SyncError):
+    """The source as a whole could not be listed: the run fails, keeps every document, and waits its turn."""
+
+
 def _drop(fetched: FetchedItem) -> None:
     if fetched.temporary:
         fetched.local_path.unlink(missing_ok=True)
@@ -461,6 +466,8 @@ class SyncEngine:
                     job_store.finish_run(
                         conn, report.run_id, status=report.status, counts={}, error=str(exc) or type(exc).__name__
                     )
+                    if isinstance(exc, _NothingListed):  # tried again at its usual time, not at every poll
+                        job_store.schedule_next(conn, src.id)
                 raise
         finally:
             runner.close()
@@ -479,10 +486,16 @@ class SyncEngine:
         for item in connector.list_items():
             if isinstance(item, ListingProblem):
                 job_store.record_error(conn, report.run_id, item.uri, item.reason)
+                if isinstance(item, NothingListed):
+                    raise _NothingListed(
+                        f"nothing could be listed in {src.location}: {item.reason}",
+                        hint="its documents are kept; the next run tries again at its usual time",
+                    )
                 report.failed.append((item.uri, item.reason))
                 report.listing_problems += 1
-                listed.append(item.uri)  # what could not be listed is not deleted
-                kept_prefixes.append(item.uri.rstrip("/") + "/")
+                if not isinstance(item, RefusedItem):  # what could not be listed now is not deleted
+                    listed.append(item.uri)
+                    kept_prefixes.append(item.uri.rstrip("/") + "/")
                 continue
             listed.append(item.uri)
             acl = tuple(sorted(set(item.acl))) if item.acl is not None else default

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sourcier.sync._access import DEFAULT_ACL, AccessRules
 from sourcier.sync._connector import FetchedItem, FetchFailed, ItemRef, ListingProblem
-from sourcier.sync._scan import scan_folder
+from sourcier.sync._scan import LINK_TO_FILE, LINK_TO_FOLDER, open_inside, scan_folder
+
+MISSING_FOLDER = "the folder does not exist or is not a folder"
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedItem(ListingProblem):
+    """An entry sourcier will never index (a symbolic link): reported like any listing problem, but what
+    was indexed under its name is not kept, since no later run will read it either."""
+
+
+@dataclass(frozen=True, slots=True)
+class NothingListed(ListingProblem):
+    """The source's folder itself could not be listed (missing, unmounted, unreadable): the run must fail
+    and keep every document, rather than take an empty listing for a source whose files were all deleted."""
 
 
 def stat_version(size: int, modified_at: datetime) -> str:
@@ -17,7 +33,11 @@ def stat_version(size: int, modified_at: datetime) -> str:
 
 
 class FilesystemConnector:
-    """Lists the files of a folder (hidden files, VCS folders and symlinked folders skipped) with their ACL."""
+    """Lists the files of a folder (hidden files, VCS folders and symbolic links skipped) with their ACL.
+
+    The folder given is resolved once (it may itself be a link, chosen by an admin); no link inside it is
+    ever followed, at listing or at reading.
+    """
 
     kind = "filesystem"
 
@@ -31,11 +51,18 @@ class FilesystemConnector:
 
     def list_items(self) -> Iterator[ItemRef | ListingProblem]:
         if not self._root.is_dir():
-            yield ListingProblem(str(self._root), "the folder does not exist or is not a folder")
+            yield NothingListed(str(self._root), MISSING_FOLDER)
             return
         files, problems = scan_folder(self._root, wanted=lambda p: True)
+        unreadable = [reason for path, reason in problems if Path(path) == self._root]
+        if unreadable:
+            yield NothingListed(str(self._root), unreadable[0])
+            return
         rules = AccessRules.load(self._root, default=self._default)
-        for path, reason in problems + rules.problems:
+        for path, reason in problems:
+            kind = RefusedItem if reason in (LINK_TO_FILE, LINK_TO_FOLDER) else ListingProblem
+            yield kind(_relative(self._root, path), reason)
+        for path, reason in rules.problems:
             yield ListingProblem(_relative(self._root, path), reason)
         for f in files:
             yield ItemRef(
@@ -48,14 +75,16 @@ class FilesystemConnector:
             )
 
     def fetch(self, ref: ItemRef, *, known_version: str | None, scratch: Path) -> FetchedItem:
-        """The file itself (nothing copied); it must still be a regular file we can open."""
+        """The file itself (nothing copied); it must still be a regular file under the folder, reached
+        through no symbolic link: a link that replaced it (or a folder above it) since the listing is refused.
+        """
         path = Path(ref.path)
         try:
-            st = path.stat()
-            if not path.is_file():
-                raise FetchFailed("not a regular file any more")
-            with open(path, "rb"):
-                pass
+            fd = open_inside(self._root, path)
+            try:
+                st = os.fstat(fd)
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise FetchFailed(f"cannot read file: {exc.strerror or exc}") from exc
         modified = datetime.fromtimestamp(st.st_mtime, tz=UTC)  # as the scan computes it

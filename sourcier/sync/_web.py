@@ -12,6 +12,11 @@ GET (If-None-Match / If-Modified-Since), and a 304 answer means NotModified.
 
 Every failure of one page (a 500, a server that hangs, a body over the size limit, a redirect off the
 site or in a loop) is reported against that page with a reason a person can act on; the rest goes on.
+
+Unless the server allows private web sources, every request (robots.txt, sitemaps, pages, each redirect) is
+checked twice: its host must resolve to public addresses only before it is sent, and the address the
+connection actually reached must be public before its body is read. A site checked when it was added may
+point somewhere else later (DNS rebinding), and a redirect may point anywhere.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from selectolax.lexbor import LexborHTMLParser
 from sourcier.errors import ConfigError
 from sourcier.ingest import SUPPORTED_SUFFIXES
 from sourcier.sync._connector import FetchedItem, FetchFailed, ItemRef, ListingProblem, NotModified
+from sourcier.sync._validate import PRIVATE_WEB_HINT, address_problem, url_problem
 from sourcier.types import PRINCIPAL_PATTERN
 
 _log = logging.getLogger(__name__)
@@ -108,11 +114,20 @@ class _Gone(_PageError):
     """The page answered 404 or 410: it no longer exists."""
 
 
+def _peer_address(response: httpx.Response) -> str | None:
+    """The IP address the response came from, as the socket saw it (None when the transport does not say)."""
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    return str(peer[0]) if isinstance(peer, tuple) and peer else None
+
+
 class WebConnector:
     """A website as a source: pages discovered by sitemap or same-site links, read over HTTP(S).
 
     `read` is the access list of every page of this source (principals such as "group:staff"); when it
     is None the engine applies the source's default, which is admins only (fail closed).
+    `allow_private_web` lets it reach loopback, private and link-local addresses; off by default, so a
+    connector built without the server's settings reaches public addresses only.
     """
 
     kind = "web"
@@ -133,6 +148,7 @@ class WebConnector:
         listing_budget_s: float = 600.0,
         max_bytes: int = 20 * 1024 * 1024,
         delay_s: float = 0.0,
+        allow_private_web: bool = False,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         parts = urlsplit(start_url)
@@ -165,6 +181,7 @@ class WebConnector:
         self.user_agent = user_agent or _default_user_agent()
         self.connect_timeout_s, self.read_timeout_s = connect_timeout_s, read_timeout_s
         self.listing_budget_s, self.delay_s = listing_budget_s, delay_s
+        self.allow_private_web = allow_private_web
         self._transport = transport
         self._client: httpx.Client | None = None
         self._robots: urllib.robotparser.RobotFileParser | None = None
@@ -177,6 +194,10 @@ class WebConnector:
     def list_items(self) -> Iterator[ItemRef | ListingProblem]:
         """Every page found now, start page first; a page that failed is a ListingProblem, a 404 is gone."""
         deadline = time.monotonic() + self.listing_budget_s
+        refused = self._refusal(self.start_url)
+        if refused is not None:  # said once, against the start URL, rather than as robots.txt failing
+            yield ListingProblem(self.start_url, refused)
+            return
         try:
             self._load_robots()
         except _PageError as exc:
@@ -402,6 +423,35 @@ class WebConnector:
         if crawl_delay is not None:
             self.delay_s = max(self.delay_s, float(crawl_delay))
 
+    # -- addresses -------------------------------------------------------------------------------------
+
+    def _refusal(self, url: str) -> str | None:
+        """Why this URL must not be requested now (its host resolves to a non-public address), or None."""
+        if self.allow_private_web:
+            return None
+        problem = url_problem(url)
+        if problem is None or "address" not in problem:  # a name that does not resolve is not a refusal
+            return problem
+        return f"refused: {problem} ({PRIVATE_WEB_HINT})"
+
+    def _check_peer(self, url: str, response: httpx.Response) -> None:
+        """The address actually reached, checked before the body is read: the name may have changed since.
+
+        A transport given by the caller may not say where it connected; the default one always does, so
+        with it an unknown address is refused rather than trusted.
+        """
+        if self.allow_private_web:
+            return
+        address = _peer_address(response)
+        if address is None:
+            if self._transport is not None:
+                return
+            raise _PageError(f"refused: the address {urlsplit(url).hostname} connected to is unknown")
+        problem = address_problem(address)
+        if problem is not None:
+            host = urlsplit(url).hostname
+            raise _PageError(f"refused: the connection to {host} reached {problem} ({PRIVATE_WEB_HINT})")
+
     # -- HTTP ------------------------------------------------------------------------------------------
 
     def _http(self) -> httpx.Client:
@@ -423,6 +473,9 @@ class WebConnector:
             if response.is_redirect:
                 location = response.headers.get("location", "")
                 target = normalise_url(urljoin(current, location))
+                refused = self._refusal(target)  # before the site rule: the reason a person must see
+                if refused is not None:
+                    raise _PageError(f"redirects to {target}: {refused}")
                 if not self._same_site(target):
                     raise _PageError(f"redirects off the site, to {target}")
                 if target in visited:
@@ -458,8 +511,12 @@ class WebConnector:
         started = time.monotonic()
         # A server trickling bytes resets the read timeout on every byte; this bounds the whole page.
         page_deadline = started + self.connect_timeout_s + 3 * self.read_timeout_s
+        refused = self._refusal(url)
+        if refused is not None:
+            raise _PageError(refused)
         try:
             with self._http().stream("GET", url, headers=headers) as response:
+                self._check_peer(url, response)
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > max_bytes and response.is_success:
                     raise _PageError(f"page is {_size(int(declared))}, over the {_size(max_bytes)} limit")

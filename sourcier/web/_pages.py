@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Final
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Cookie, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -44,11 +45,30 @@ def _to_login(next_path: str) -> RedirectResponse:
     return RedirectResponse(f"/login?next={next_path}", status_code=303)
 
 
+_C0_AND_SPACE: Final = "".join(chr(c) for c in range(0x21))
+_REMOVED_BY_BROWSERS: Final = str.maketrans("", "", "\t\r\n")
+
+
 def _safe_next(next_path: str | None) -> str:
-    """Only a local path may follow sign-in: an absolute or protocol-relative URL would be an open redirect."""
-    if next_path and next_path.startswith("/") and not next_path.startswith(("//", "/\\")):
-        return next_path
-    return "/"
+    """Only a local path may follow sign-in: an absolute or protocol-relative URL would be an open redirect.
+
+    It is read the way a browser's URL parser reads it, which is more forgiving than it looks: it drops
+    leading and trailing controls and spaces, removes tabs and newlines anywhere (so "/\t/evil.example"
+    is "//evil.example", another host) and takes a backslash for a slash. Whatever still names a scheme
+    or a host, or is not one path starting with a single slash, or keeps a control character, gives "/".
+    """
+    if not next_path:
+        return "/"
+    cleaned = next_path.strip(_C0_AND_SPACE).translate(_REMOVED_BY_BROWSERS).replace("\\", "/")
+    if cleaned.startswith("//") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in cleaned):
+        return "/"  # "//" names a host even when urlsplit reads "///x" as the path "/x"
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:  # an unbalanced "[" reads as a broken IPv6 host
+        return "/"
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return "/"
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -89,10 +89,12 @@ def test_admin_overview_and_users(api: Api, people: None, corpus: object) -> Non
     assert {"name": "rh", "members": ["alice", "bob"]} in groups
 
 
-def test_admin_adds_a_folder_source_and_sees_its_sync_finish(api: Api, people: None, tmp_path: Any) -> None:
+def test_admin_adds_a_folder_source_and_sees_its_sync_finish(api: Api, people: None, tmp_path_factory: Any) -> None:
     import time
 
-    folder = tmp_path / "wiki"
+    shared = tmp_path_factory.mktemp("shared")  # outside sourcier's home (tmp_path), under the server's roots
+    api.app.state.settings = api.app.state.settings.model_copy(update={"source_roots": [shared]})
+    folder = shared / "wiki"
     folder.mkdir()
     (folder / "note.md").write_text("# Note\n\nLa cantine ouvre à midi.\n")
     root = api.token("root")

@@ -132,7 +132,7 @@ def test_bad_token_is_an_authentication_error_in_openai_shape(base_url: str, con
         client.chat.completions.create(model="sourcier", messages=[{"role": "user", "content": "Bonjour"}])
     assert caught.value.status_code == 401
     assert caught.value.body == {"message": "Invalid API key.", "type": "invalid_request_error",
-                                 "code": "invalid_api_key"}  # fmt: skip
+                                 "param": None, "code": "invalid_api_key"}  # fmt: skip
     with pytest.raises(openai.AuthenticationError):
         client.models.list()
 

@@ -63,6 +63,7 @@ def test_every_route_is_authorised(api: Api, people: None, corpus: object) -> No
     assert api.client.post("/api/v1/ask", json={"question": "télétravail", "stream": False}, headers=user).is_success
     routes = _routes(api)
     assert len(routes) >= 30, routes
+    assert {("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/docs")} <= set(routes)  # signed-in users only
     checked = 0
     for method, path in routes:
         is_admin_route = path.startswith("/api/v1/admin")

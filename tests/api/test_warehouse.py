@@ -166,3 +166,23 @@ def test_no_warehouse_configured_forced_warehouse_is_a_clear_404(api: Api) -> No
     users.create_token(api.conn, "bob")
     r = _ask(api, "bob", "Combien de clients en 2024 ?", mode="warehouse")
     assert r.status_code == 404 and "warehouse" in r.json()["error"]["message"].lower()
+
+
+@pytest.mark.parametrize(
+    ("hidden", "missing", "name"),
+    [
+        ("SELECT department FROM hr.salaries", "SELECT department FROM hr.nowhere", "salaries"),
+        ("SELECT email FROM sales.customers", "SELECT nowhere FROM sales.customers", "email"),
+    ],
+)
+def test_a_hidden_table_or_column_is_refused_like_a_missing_one(
+    wh_settings: Settings, conn: Connection[Any], fake_embedder: FakeEmbedder, hidden: str, missing: str, name: str
+) -> None:
+    """The model wrote SQL over something bob may not read: his 422 must not tell it from a name that is nowhere."""
+    said: list[Any] = []
+    for sql in (hidden, missing):
+        for api in _api(wh_settings, conn, fake_embedder, FakeChatModel([sql] * 2)):
+            r = _ask(api, "bob", sql, mode="warehouse")
+            assert r.status_code == 422 and r.json()["error"]["code"] == "sql_refused", r.text
+            said.append(r.json())
+    assert json.dumps(said[0]).replace(name, "nowhere") == json.dumps(said[1])

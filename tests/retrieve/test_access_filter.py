@@ -15,7 +15,6 @@ BOB = ["everyone", "user:bob"]
 RH = ["everyone", "user:rita", "group:rh"]
 
 
-
 @pytest.fixture
 def corpus(conn: Connection[Any], fake_embedder: FakeEmbedder) -> Connection[Any]:
     add_document(conn, fake_embedder, "public.md", ["everyone"], ["Le projet Horizon démarre en mars, budget public."])
@@ -93,19 +92,12 @@ def test_malformed_principals_are_refused(corpus: Connection[Any], fake_embedder
 def _vector_plan(conn: Connection[Any], emb: FakeEmbedder, who: list[str], params: SearchParams) -> set[str]:
     """Indexes the vector leg actually read (nodes executed at least once), under the reader role."""
     qvec = emb.embed_query("projet Horizon")
-    with conn.transaction(), conn.cursor() as cur:
-        search_store.prepare_reader(cur, who, params)
-        cur.execute(
-            "EXPLAIN (ANALYZE, FORMAT JSON) " + search_store._statement("vector", emb.dimension),  # type: ignore[arg-type]
-            search_store._values("", qvec, emb.model_id, params, who),
-        )
-        row = cur.fetchone()
-    assert row is not None
+    plan = search_store.explain(conn, "", qvec, model_id=emb.model_id, params=params, principals=who, mode="vector")
 
     def nodes(n: dict[str, Any]) -> list[dict[str, Any]]:
         return [n, *(m for c in n.get("Plans", []) for m in nodes(c))]
 
-    return {n["Index Name"] for n in nodes(row[0][0]["Plan"]) if "Index Name" in n and n.get("Actual Loops", 0) > 0}
+    return {n["Index Name"] for n in nodes(plan["Plan"]) if "Index Name" in n and n.get("Actual Loops", 0) > 0}
 
 
 def test_vector_leg_scans_a_small_audience_exactly_and_walks_hnsw_for_a_large_one(
@@ -122,20 +114,14 @@ def test_exact_scan_computes_each_distance_once(corpus: Connection[Any], fake_em
     # Sorting by `distance + 0` (to keep the planner off HNSW) made the scan compute every distance twice.
     params = SearchParams(k=5, candidates=20, exact_below=10**9)
     qvec = fake_embedder.embed_query("projet Horizon")
-    with corpus.transaction(), corpus.cursor() as cur:
-        search_store.prepare_reader(cur, RH, params)
-        cur.execute(
-            "EXPLAIN (VERBOSE, FORMAT JSON) " + search_store._statement("vector", fake_embedder.dimension),
-            search_store._values("", qvec, fake_embedder.model_id, params, RH),
-        )
-        row = cur.fetchone()
-    assert row is not None
+    plan = search_store.explain(corpus, "", qvec, model_id=fake_embedder.model_id, params=params, principals=RH,
+                                mode="vector", analyze=False, verbose=True)  # fmt: skip
 
     def nodes(n: dict[str, Any]) -> list[dict[str, Any]]:
         return [n, *(m for c in n.get("Plans", []) for m in nodes(c))]
 
     # The exact branch: the subtree under the Append that reads passages through their documents.
-    (append,) = [n for n in nodes(row[0][0]["Plan"]) if n["Node Type"] == "Append"]
+    (append,) = [n for n in nodes(plan["Plan"]) if n["Node Type"] == "Append"]
     (exact,) = [
         b for b in append["Plans"] if any(n.get("Index Name") == "chunks_document_id_position_key" for n in nodes(b))
     ]

@@ -41,7 +41,6 @@ def _plain_bm25(conn: Connection[Any], who: list[str], q: str, k: int) -> list[t
     return [(int(c), float(sc)) for c, sc in conn.execute(_PLAIN_BM25, values)]
 
 
-
 @pytest.fixture
 def corpus(conn: Connection[Any], fake_embedder: FakeEmbedder) -> Connection[Any]:
     # "projet" and "réunion" are common, "Zéphyr" rare: a question naming Zéphyr is decided by it.
@@ -93,18 +92,16 @@ def test_when_the_bound_does_not_hold_every_posting_is_read(
     assert [s for _, s in pruned] == pytest.approx([s for _, s in full], rel=1e-12)
 
 
-def test_the_budget_shrinks_to_half_the_readable_passages(
-    corpus: Connection[Any], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_budget_shrinks_to_half_the_readable_passages(corpus: Connection[Any], fake_embedder: FakeEmbedder) -> None:
     q = "réunion du projet Zéphyr"
     # Bob reads 55 passages: under the small-audience floor, every posting of the question is read.
     plan = search_store.fulltext_pruning(corpus, q, params=ALL_IN_FULL, principals=BOB)
     assert plan.common_postings == 0, plan
     # With the floor lowered, "réunion" and "projet" (in most of them) stay common whatever the budget.
-    monkeypatch.setattr(search_store, "SMALL_BUDGET", 1)
-    plan = search_store.fulltext_pruning(corpus, q, params=ALL_IN_FULL, principals=BOB)
+    floor = replace(ALL_IN_FULL, small_budget=1)
+    plan = search_store.fulltext_pruning(corpus, q, params=floor, principals=BOB)
     assert plan.exact and plan.common_postings > 0 and plan.essential_postings <= 55 // 2, plan
-    got, plain = _hits(corpus, fake_embedder, BOB, q, ALL_IN_FULL), _plain_bm25(corpus, BOB, q, PARAMS.k)
+    got, plain = _hits(corpus, fake_embedder, BOB, q, floor), _plain_bm25(corpus, BOB, q, PARAMS.k)
     assert [c for c, _ in got] == [c for c, _ in plain]
     assert [s for _, s in got] == pytest.approx([s for _, s in plain], rel=1e-12)
 
@@ -157,19 +154,12 @@ def test_pruned_scores_are_those_of_an_index_without_the_forbidden_documents(
 
 def _chunk_terms_rows(conn: Connection[Any], who: list[str], q: str, p: SearchParams) -> int:
     """Rows the full-text statement read from chunk_terms under the reader role (EXPLAIN ANALYZE)."""
-    with conn.transaction(), conn.cursor() as cur:
-        search_store.prepare_reader(cur, who, p)
-        cur.execute(
-            "EXPLAIN (ANALYZE, FORMAT JSON) " + search_store._statement("fulltext", 0),
-            search_store._values(q, None, "", p, who),
-        )
-        row = cur.fetchone()
-    assert row is not None
+    plan = search_store.explain(conn, q, None, model_id="", params=p, principals=who, mode="fulltext")
 
     def nodes(n: dict[str, Any]) -> list[dict[str, Any]]:
         return [n, *(m for c in n.get("Plans", []) for m in nodes(c))]
 
-    scans = [n for n in nodes(row[0][0]["Plan"]) if n.get("Relation Name") == "chunk_terms"]
+    scans = [n for n in nodes(plan["Plan"]) if n.get("Relation Name") == "chunk_terms"]
     assert scans and all(n["Node Type"] != "Seq Scan" for n in scans), scans
     return sum(int(n["Actual Rows"] * n["Actual Loops"]) for n in scans)
 
@@ -195,20 +185,15 @@ def test_postings_of_forbidden_documents_are_never_read(
 
 def test_the_lower_bound_probes_the_best_partial_passages_once(corpus: Connection[Any]) -> None:
     # `pruning` reads the lower bound twice; an inlined `top_full` probed the best passages' common words twice.
-    with corpus.transaction(), corpus.cursor() as cur:
-        search_store.prepare_reader(cur, BOB, PRUNED)
-        cur.execute(
-            "EXPLAIN (ANALYZE, FORMAT JSON) " + search_store._statement("fulltext", 0),
-            search_store._values("projet Zéphyr réunion", None, "", PRUNED, BOB),
-        )
-        row = cur.fetchone()
-    assert row is not None
+    # (CTE names: those of the statement as docs/sql/search-fulltext.sql shows it.)
+    q = "projet Zéphyr réunion"
+    plan = search_store.explain(corpus, q, None, model_id="", params=PRUNED, principals=BOB, mode="fulltext")
 
     def nodes(n: dict[str, Any]) -> list[dict[str, Any]]:
         return [n, *(m for c in n.get("Plans", []) for m in nodes(c))]
 
     probed = [
-        n for n in nodes(row[0][0]["Plan"])
+        n for n in nodes(plan["Plan"])
         if n["Node Type"] == "CTE Scan" and n.get("CTE Name") == "top_partial" and n.get("Actual Loops", 0) > 0
     ]  # fmt: skip
     assert len(probed) == 1, [n.get("Alias") for n in probed]
@@ -245,15 +230,15 @@ def _same_ranking(got: list[tuple[int, float]], plain: list[tuple[int, float]]) 
 @pytest.mark.parametrize("budget", [1, 40, 10**9])
 @pytest.mark.parametrize("k", [3, 10])
 def test_every_budget_and_depth_ranks_like_plain_bm25_on_a_zipf_corpus(
-    zipf_corpus: Connection[Any], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, budget: int, k: int
+    zipf_corpus: Connection[Any], fake_embedder: FakeEmbedder, budget: int, k: int
 ) -> None:
     """Many questions mixing common and rare words, so that words are pruned, promoted and added in every
     stage: each ranking equals plain BM25's, for a reader of some documents and one of all of them."""
     import random
 
-    monkeypatch.setattr(search_store, "SMALL_BUDGET", 1)  # let the budget decide on this small corpus
     rng = random.Random(11)
-    params = replace(PARAMS, k=k, candidates=k, postings_budget=budget)
+    # small_budget 1: let the budget decide on this small corpus
+    params = replace(PARAMS, k=k, candidates=k, postings_budget=budget, small_budget=1)
     for _ in range(40):
         q = " ".join(rng.sample(_WORDS, rng.randint(2, 9)))
         for who in (BOB, ALICE):
@@ -265,11 +250,22 @@ def test_the_lower_bound_sits_under_the_scores_it_was_taken_from(corpus: Connect
     """The same passage's score, summed in another order further on, may come out a unit lower in the last
     place: a bound equal to it would then drop that very passage from the top. The bound is kept a
     relative 1e-9 under the candidates-th full score it comes from."""
-    sql = "WITH " + ",\n".join([search_store._QUERY_LEXEMES, search_store._VISIBLE, search_store._FULLTEXT_LEG])
-    sql += "\nSELECT (SELECT lb FROM lower),"
-    sql += " (SELECT score FROM top_full ORDER BY score DESC OFFSET %(candidates)s - 1 LIMIT 1)"
-    with corpus.transaction(), corpus.cursor() as cur:
-        search_store.prepare_reader(cur, who, PRUNED)
-        cur.execute(sql, search_store._values("réunion du projet Zéphyr", None, "", PRUNED, who))  # type: ignore[arg-type]
-        lb, source = cur.fetchone() or (None, None)
-    assert source is not None and source * (1 - 1e-6) < lb < source
+    plan = search_store.fulltext_pruning(corpus, "réunion du projet Zéphyr", params=PRUNED, principals=who)
+    source = plan.first_bound_source
+    assert source is not None and source * (1 - 1e-6) < plan.lower_bound < source
+
+
+@pytest.mark.parametrize("shape", [{"stages": 1}, {"stages": 3}, {"best_of": 1, "probe_cost": 1}])
+def test_other_statement_shapes_rank_like_plain_bm25(
+    zipf_corpus: Connection[Any], fake_embedder: FakeEmbedder, shape: dict[str, int]
+) -> None:
+    """The fields formatted into the statement (stages, best_of, probe_cost) change the work, never the
+    ranking."""
+    import random
+
+    rng = random.Random(13)
+    params = replace(PARAMS, k=3, candidates=3, postings_budget=1, small_budget=1, **shape)  # type: ignore[arg-type]
+    for _ in range(15):
+        q = " ".join(rng.sample(_WORDS, rng.randint(2, 9)))
+        for who in (BOB, ALICE):
+            _same_ranking(_hits(zipf_corpus, fake_embedder, who, q, params), _plain_bm25(zipf_corpus, who, q, 3))

@@ -1,5 +1,6 @@
 """The hybrid legs run at once on two connections: the same hits as the single statement, in one snapshot."""
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -57,8 +58,23 @@ def test_two_connections_give_the_hits_of_one_statement(
     assert len(_hits(corpus, fake_embedder, "projet Horizon", AUDIENCES["alice"], side)) == PARAMS.k  # not empty
 
 
+class _ChangeFirst:
+    """A side connection that runs `change` (committed on a connection of its own) as its transaction
+    begins, when the vector leg starts: after the first connection exported its snapshot."""
+
+    def __init__(self, side: Connection[Any], change: Callable[[], None]) -> None:
+        self._side, self._change = side, change
+
+    def transaction(self) -> Any:
+        self._change()
+        return self._side.transaction()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._side, name)
+
+
 def test_both_legs_read_one_snapshot(
-    corpus: Connection[Any], side: Connection[Any], fake_embedder: FakeEmbedder, pg: str, monkeypatch: Any
+    corpus: Connection[Any], side: Connection[Any], fake_embedder: FakeEmbedder, pg: str
 ) -> None:
     """An access change committed while the full-text leg runs applies to neither leg: the side connection
     imports the first one's snapshot (else its vector leg would see the change and the other not)."""
@@ -67,17 +83,13 @@ def test_both_legs_read_one_snapshot(
     assert any(h.path == "/t/rh.md" for h in before)
     doc = corpus.execute("SELECT id FROM documents WHERE uri = 'rh.md'").fetchone()
     assert doc is not None
-    leg = search_store._vector_leg_in
 
-    def revoke_then_leg(*args: Any) -> Any:
+    def revoke() -> None:
         with store.connect(pg) as admin:
             documents.set_acl(admin, doc[0], ("user:alice",))  # committed before the vector leg starts
-        return leg(*args)
 
-    monkeypatch.setattr(search_store, "_vector_leg_in", revoke_then_leg)
-    during = _hits(corpus, fake_embedder, "plan social confidentiel", rh, side)
+    during = _hits(corpus, fake_embedder, "plan social confidentiel", rh, _ChangeFirst(side, revoke))
     assert during == before
-    monkeypatch.setattr(search_store, "_vector_leg_in", leg)
     after = _hits(corpus, fake_embedder, "plan social confidentiel", rh, side)
     assert all(h.path != "/t/rh.md" for h in after)
 

@@ -70,7 +70,7 @@ FORBIDDEN_READS = [
 def test_tables_and_columns_outside_the_grant_are_refused(
     sql: str, reader: Connection[Any], executor: SqlExecutor
 ) -> None:
-    with pytest.raises(SqlRefused, match="droit"):
+    with pytest.raises(SqlRefused, match="pas dans le catalogue"):
         executor.run(reader, raw(sql))
 
 

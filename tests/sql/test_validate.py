@@ -70,12 +70,12 @@ def test_columns_resolve_through_aliases_subqueries_and_ctes(validator: SqlValid
 def test_a_cte_may_borrow_a_table_name_but_not_its_rows(validator: SqlValidator) -> None:
     q = validator.run("WITH salaries AS (SELECT 1 AS a) SELECT a FROM salaries", EVERYONE)
     assert q.tables == ()
-    with pytest.raises(SqlRefused, match=r"hr\.salaries"):
+    with pytest.raises(SqlRefused, match="La table salaries n'est pas dans le catalogue"):
         validator.run("WITH x AS (SELECT 1 AS a) SELECT employee_ref FROM salaries", EVERYONE)
 
 
 def test_principals_decide_which_tables_are_readable(validator: SqlValidator) -> None:
-    with pytest.raises(SqlRefused, match="n'est pas accessible avec vos droits"):
+    with pytest.raises(SqlRefused, match="n'est pas dans le catalogue"):  # as if it did not exist
         validator.run("SELECT department FROM hr.salaries", EVERYONE)
     q = validator.run("SELECT department FROM hr.salaries", ["everyone", "group:direction"])
     assert q.tables == ("hr.salaries",)

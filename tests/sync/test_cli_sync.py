@@ -72,3 +72,19 @@ def test_reindex_switches_the_model_in_steps_and_a_running_sync_is_reported(
     assert done.exit_code == 0 and "index now on fake/bag-of-words-256 (3 passages switched)" in done.stdout
     assert "2 passages embedded" in done.stdout, done.stdout  # the first one was kept from the stopped run
     assert run("sync", "docs").exit_code == 0
+
+
+def test_source_add_reaches_any_folder_but_checks_the_rest(run: Any, tmp_path: Path, conn: Connection[Any]) -> None:
+    """The machine's own user is not held to source_roots, but system folders and bad principals are refused."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    refused = run("source", "add", "etc", "/etc")
+    assert refused.exit_code == 1 and "system folder" in refused.output, refused.output
+    bad = run("source", "add", "docs", str(docs), "--read", "everyone,role:admin")
+    assert bad.exit_code == 1 and "is not a principal" in bad.output, bad.output
+    loop = run("source", "add", "lan", "http://127.0.0.1:9/", "--kind", "web")
+    assert loop.exit_code == 1 and "SOURCIER_ALLOW_PRIVATE_WEB_SOURCES" in loop.output, loop.output
+    assert sources.list_sources(conn) == []
+    added = run("source", "add", "docs", str(docs / ".." / "docs"))
+    assert added.exit_code == 0, added.output
+    assert sources.get_source(conn, "docs").location == str(docs.resolve())

@@ -225,7 +225,8 @@ def test_sources_from_config_and_the_schedule(
 ) -> None:
     assert parse_every("1h") == 3600 and parse_every("90s") == 90 and parse_every("2d") == 172800
     declared = [SourceConfig(name="rh", location=str(folder / "rh"), every="1h", read=["group:rh"])]
-    assert sync_declared_sources(conn, declared) == ["rh"]
+    elsewhere = quick.model_copy(update={"home": quick.home / "home"})  # `folder` is in tmp_path, the fixture's home
+    assert sync_declared_sources(conn, declared, settings=elsewhere) == ["rh"]
     _add(conn, folder, name="manual")  # on demand: never due
     reports = Scheduler(settings=quick, embedder=fake_embedder).run_due(conn)
     assert [r.source for r in reports] == ["rh"]

@@ -37,7 +37,9 @@ def _html(*links: str, text: str = "Bonjour") -> bytes:
 
 
 def _connector(site: Site, path: str = "/docs/", **kwargs: object) -> WebConnector:
-    options: dict[str, object] = {"connect_timeout_s": 1.0, "read_timeout_s": 0.5, **kwargs}
+    """The test server is on 127.0.0.1: reaching it takes the server's allow_private_web_sources."""
+    options: dict[str, object] = {"connect_timeout_s": 1.0, "read_timeout_s": 0.5, "allow_private_web": True,
+                                  **kwargs}  # fmt: skip
     return WebConnector(start_url=site.url + path, **options)  # type: ignore[arg-type]
 
 
@@ -250,6 +252,7 @@ def test_web_source_end_to_end_sync_acl_change_and_delete(
         site.routes[f"/docs/{name}"] = Route(body=_html(text=text), etag=f'"{name}1"')
     sources.add_source(conn, name="intranet", kind="web", location=site.url + "/docs/", every_s=3600,
                        read=["group:staff"], settings={"delay_s": 0})  # fmt: skip
+    settings = settings.model_copy(update={"allow_private_web_sources": True})  # the test site is on 127.0.0.1
     engine = SyncEngine(settings=settings, embedder=fake_embedder)
     staff, outsider = ["everyone", "user:bob", "group:staff"], ["everyone", "user:eve"]
 

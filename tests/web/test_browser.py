@@ -55,7 +55,9 @@ def site(pg: str, warehouse: str, tmp_path_factory: pytest.TempPathFactory) -> I
     (docs / ".sourcier-access.toml").write_text('read = ["everyone"]\n', encoding="utf-8")
     extra = tmp_path_factory.mktemp("web-extra")
     (extra / "note.md").write_text("# Note\n\nLa cantine ouvre à midi.\n", encoding="utf-8")
-    settings = Settings(home=home, database_url=pg, warehouse_url=warehouse, parse_workers=1)  # type: ignore[arg-type]
+    settings = Settings(  # type: ignore[arg-type]
+        home=home, database_url=pg, warehouse_url=warehouse, parse_workers=1, source_roots=[extra]
+    )
     embedder = FakeEmbedder()
     with store.connect(pg) as conn:
         users.create_user(conn, "admin", password=PASSWORD, is_admin=True)

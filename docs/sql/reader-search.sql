@@ -1,0 +1,15 @@
+-- Before a full-text search: the reader role and settings.
+-- Rendered from sourcier/store/search/ with SearchParams() and a 384-dimension model; %(name)s are the
+-- parameters bound at run time (`bind`). Do not edit: `python -m sourcier.store.search --render docs/sql`.
+SELECT set_config('sourcier.principals', %(principals)s, true),
+       set_config('hnsw.ef_search', %(ef_search)s::int::text, true),
+       set_config('hnsw.iterative_scan', 'relaxed_order', true),
+       -- Postings of common words run to tens of thousands of rows at 100k passages: keep them in memory.
+       set_config('work_mem', '64MB', true),
+       -- The row-level-security qual hides its selectivity from the planner (it reads a setting), which
+       -- then prefers scanning every passage over the HNSW index (350 ms instead of a few at 100k).
+       set_config('enable_seqscan', 'off', true),
+       -- A statement of a few milliseconds never repays JIT compilation (tens of ms), which a server with
+       -- a low `jit_above_cost` could otherwise start on the planner's row estimates.
+       set_config('jit', 'off', true),
+       set_config('role', 'sourcier_reader', true)

@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from psycopg import Connection
 
 from sourcier.api._client import ClientAddress
@@ -23,7 +22,7 @@ from sourcier.api._deps import (
     bearer_token,
     check_csrf,
 )
-from sourcier.api._errors import error_body
+from sourcier.api._errors import RateLimited
 from sourcier.api._schemas import LoginIn, LoginOut, Ok, TokenCreated, TokenIn, TokenOut, UserOut
 from sourcier.errors import NotAuthenticated, NotFound
 from sourcier.store import sessions, users
@@ -66,10 +65,10 @@ def throttle_wait(history: sessions.AttemptHistory) -> timedelta:
     return max(waits)
 
 
-def _too_many(wait: timedelta) -> JSONResponse:
+def _too_many(wait: timedelta) -> RateLimited:
     seconds = max(1, math.ceil(wait.total_seconds()))
     message = f"Too many failed sign-ins from this address; try again in {seconds} seconds."
-    return JSONResponse(error_body("rate_limited", message), status_code=429, headers={"Retry-After": str(seconds)})
+    return RateLimited(message, retry_after_s=seconds)
 
 
 def _admit(conn: Connection[Any], username: str, ip: str) -> int | timedelta:
@@ -89,12 +88,12 @@ def _admit(conn: Connection[Any], username: str, ip: str) -> int | timedelta:
 @router.post("/auth/login", response_model=LoginOut)
 def login(
     body: LoginIn, request: Request, response: Response, conn: Conn, ip: ClientAddress
-) -> LoginOut | JSONResponse:
+) -> LoginOut:
     """One message for every failure (unknown user, wrong password, disabled); 429 with Retry-After while this
     address must wait, for this name or for all of them."""
     admitted = _admit(conn, body.username, ip)
     if isinstance(admitted, timedelta):
-        return _too_many(admitted)
+        raise _too_many(admitted)
     try:
         who = users.authenticate_password(conn, body.username, body.password)
     except NotAuthenticated:

@@ -35,7 +35,11 @@ OPENAI_PREFIX = "/v1"
 
 
 class RateLimited(errors.SourcierError):
-    """Too many failed sign-ins for this name or address; try again later."""
+    """Too many failed sign-ins for this name or address; answered 429 with `Retry-After`."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -69,11 +73,11 @@ def sourcier_status(exc: errors.SourcierError) -> tuple[int, str, str]:
     return 500, "error", exc.message
 
 
-def _headers(status: int) -> dict[str, str] | None:
+def _headers(exc: errors.SourcierError, status: int) -> dict[str, str] | None:
     if status == 401:
         return {"WWW-Authenticate": "Bearer"}
-    if status == 429:
-        return {"Retry-After": "300"}
+    if isinstance(exc, RateLimited):
+        return {"Retry-After": str(exc.retry_after_s)}
     return None
 
 
@@ -90,7 +94,7 @@ def shaped(path: str, status: int, code: str, message: str, headers: Mapping[str
 def _sourcier_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.SourcierError)
     status, code, message = sourcier_status(exc)
-    return shaped(_path(request), status, code, message, _headers(status))
+    return shaped(_path(request), status, code, message, _headers(exc, status))
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -106,7 +106,7 @@ class Answering:
         self._model = model
         self._spare = spare
         self._retriever = HybridRetriever(embedder=embedder, params=search_params(settings), spare=spare)
-        self._rewriter = QuestionRewriter(model=model)
+        self._rewriter = QuestionRewriter(model=model, max_history_tokens=settings.max_history_tokens)
         answerers = answerers_from(settings, embedder, model)
         self._extractive = answerers.extractive
         self._generated = answerers.generated

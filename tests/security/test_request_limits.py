@@ -287,3 +287,18 @@ def test_the_appended_question_is_cut_to_the_budget() -> None:
     assert out.method == "appended"
     assert out.standalone.startswith("Et le vendredi ? — télétravail")
     assert len(out.standalone) <= len("Et le vendredi ? — ") + 400
+
+
+def test_api_ask_follow_ups_keep_to_the_servers_history_budget(settings: Settings, conn: Connection[Any]) -> None:
+    emb = RecordingEmbedder()
+    users.create_user(conn, "bob")
+    headers = {"Authorization": f"Bearer {users.create_token(conn, 'bob', days=1)}"}
+    first = "télétravail " * 300  # 3,600 characters: within the question limit, over a 100-token history
+    with _app_client(settings.model_copy(update={"max_history_tokens": 100}), emb) as client:
+        r = client.post(ASK, json={"question": first, "stream": False}, headers=headers)
+        assert r.status_code == 200, r.text
+        follow = {"question": "Et le vendredi ?", "conversation_id": r.json()["conversation_id"], "stream": False}
+        emb.queries.clear()
+        assert client.post(ASK, json=follow, headers=headers).status_code == 200
+    assert emb.queries and all(q.startswith("Et le vendredi ? — télétravail") for q in emb.queries)
+    assert max(len(q) for q in emb.queries) <= len("Et le vendredi ?") + 3 + 100 * 4

@@ -47,7 +47,6 @@ from sourcier.sync import (
     SyncEngine,
     SyncReport,
     Worker,
-    check_declared,
     check_source,
     parse_every,
     sync_declared_sources,
@@ -231,11 +230,6 @@ def sync(
     settings = _settings()
     embedder = create_embedder(settings)
     if watch:
-        try:
-            check_declared(settings.sources, SourcePolicy.local(settings))  # the scheduler stores them unchecked
-        except SourcierError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(code=1) from exc
         stop = threading.Event()
         scheduler = Scheduler(settings=settings, embedder=embedder, on_report=lambda r: out.print(_sync_line(r)))
         err.print("watching the schedule; Ctrl-C to stop")
@@ -244,6 +238,9 @@ def sync(
         except KeyboardInterrupt:
             stop.set()
             err.print("stopped; an unfinished run is resumed by the next sync")
+        except SourcierError as exc:  # a [[sources]] table refused before anything is stored
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(code=1) from exc
         return
     with _session(settings) as conn:
         sync_declared_sources(conn, settings.sources, settings=settings)

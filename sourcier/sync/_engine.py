@@ -55,6 +55,7 @@ from sourcier.sync._indexer import (
     embed_with_cache,
 )
 from sourcier.sync._lease import LeaseHeartbeat, conninfo_of
+from sourcier.sync._validate import SourcePolicy, check_declared
 
 log = logging.getLogger(__name__)
 
@@ -624,16 +625,20 @@ class Worker:
         return report
 
 
-def sync_declared_sources(conn: Connection[Any], declared: Sequence[SourceConfig]) -> list[str]:
-    """Create or update the sources declared in sourcier.toml (those added by the CLI are left alone)."""
+def sync_declared_sources(conn: Connection[Any], declared: Sequence[SourceConfig], *, settings: Settings) -> list[str]:
+    """Create or update the sources declared in sourcier.toml (those added by the CLI are left alone).
+
+    All are checked first (ConfigError, nothing stored, if one fails). The file is written by whoever runs the
+    server, so it reaches as far as the local CLI does; `settings` is required so that no caller can store the
+    file's sources without checking them.
+    """
     names = []
-    for d in declared:
-        location = str(Path(d.location).expanduser().resolve()) if d.kind == "filesystem" else d.location
+    for d in check_declared(declared, SourcePolicy.local(settings)):
         source_store.add_source(
             conn,
             name=d.name,
             kind=d.kind,
-            location=location,
+            location=d.location,
             every_s=parse_every(d.every) if d.every else None,
             read=d.read,
             settings=dict(d.settings),
@@ -678,7 +683,7 @@ class Scheduler:
         """Foreground loop: every few seconds, sync what is due; returns soon after `stop` is set."""
         with store.database(self._settings) as conninfo, store.connect(conninfo) as conn:
             store.migrate(conn)
-            sync_declared_sources(conn, self._settings.sources)
+            sync_declared_sources(conn, self._settings.sources, settings=self._settings)
             while not stop.is_set():
                 self.run_due(conn)
                 stop.wait(self._poll_s)

@@ -5,6 +5,7 @@ only, unless the server allows private ones). Every refusal is a 400 with a mess
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from psycopg import Connection
 from sourcier.config import Settings, SourceConfig
 from sourcier.errors import ConfigError, SyncError
 from sourcier.store import sources
-from sourcier.sync import SyncEngine, _validate, sync_declared_sources
+from sourcier.sync import Scheduler, SyncEngine, _validate, sync_declared_sources
 from sourcier.types import PRINCIPAL_PATTERN
 from tests.api.conftest import Api, api, people
 from tests.conftest import FakeEmbedder
@@ -210,6 +211,18 @@ def test_sources_of_sourcier_toml_are_checked_the_same_way(conn: Connection[Any]
     assert sync_declared_sources(conn, declared, settings=allowed) == ["docs", "web"]
     assert sources.get_source(conn, "docs").location == str(folder.resolve())
 
+
+
+def test_the_watching_scheduler_checks_sourcier_toml_too(
+    conn: Connection[Any], settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    declared = [SourceConfig(name="docs", location=str(settings.home))]  # sourcier's own data: never a source
+    watching = Scheduler(settings=settings.model_copy(update={"sources": declared}), embedder=fake_embedder)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(ConfigError, match="sourcier's own data directory"):
+        watching.watch(stop)
+    assert sources.list_sources(conn) == []
 
 def test_a_source_whose_folder_disappeared_fails_its_run_and_keeps_its_documents(
     conn: Connection[Any], settings: Settings, fake_embedder: FakeEmbedder, shared: Path

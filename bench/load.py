@@ -12,7 +12,7 @@ What it does, in one run, on 127.0.0.1 with a temporary SOURCIER_HOME (embedded 
      errors, throughput, p50/p95/p99;
   5. open loop at half the measured saturation throughput, fixed-interval arrivals: latency counted from
      each request's scheduled start (no coordinated omission), p95.
-Goals (issue 7): saturation >= 80% of the embedder-alone rate, p95 <= 150 ms at half load, 0 errors.
+Goals: saturation >= 80% of the embedder-alone rate, p95 <= 150 ms at half load, 0 errors (docs/benchmarks.md).
 The client shares the machine's cores with the server: on 2 cores it costs the server real CPU.
 """
 

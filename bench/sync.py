@@ -85,11 +85,11 @@ def main() -> None:
               "new passage texts", "embed s", "store s", "parse s (workers)",
               title=f"sync, {args.docs} documents")  # fmt: skip
     for label, r, changed in rows:
-        c, s = r.counts, r.seconds
-        t.add_row(label, f"{s['wall']:.2f}", f"{s['wall'] / full:.2%}", str(c.get("new", 0)),
-                  str(c.get("modified", 0)), str(c.get("moved", 0)), str(c.get("unchanged", 0)),
-                  str(c.get("embedded", 0)), str(changed), f"{s['embed']:.1f}", f"{s['store']:.1f}",
-                  f"{s['parse'] + s['split']:.1f}")  # fmt: skip
+        counts, secs = r.counts, r.seconds  # not `c`: the admin connection's name above
+        t.add_row(label, f"{secs['wall']:.2f}", f"{secs['wall'] / full:.2%}", str(counts.get("new", 0)),
+                  str(counts.get("modified", 0)), str(counts.get("moved", 0)), str(counts.get("unchanged", 0)),
+                  str(counts.get("embedded", 0)), str(changed), f"{secs['embed']:.1f}", f"{secs['store']:.1f}",
+                  f"{secs['parse'] + secs['split']:.1f}")  # fmt: skip
     console.print(t)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
 from typing import Literal
 
 BlockKind = Literal["text", "table"]
@@ -172,3 +174,119 @@ class Answer:
     notice: str | None = None  # why the answer is not what was asked for (no model answered, ...)
     attempts: tuple[ModelAttempt, ...] = field(default_factory=tuple)
     flagged: tuple[str, ...] = field(default_factory=tuple)  # sentences left without a valid citation
+
+
+class AskMode(StrEnum):
+    """What a question is answered from: chosen from the question (auto), or forced by the asker."""
+
+    AUTO = "auto"
+    DOCUMENTS = "documents"
+    WAREHOUSE = "warehouse"
+
+
+Route = Literal["documents", "warehouse", "both"]
+TableCell = str | int | float | Decimal | bool | date | datetime | time | None
+JsonCell = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class ResultTable:
+    """A warehouse result as shown with an answer: column names and cells as the database gave them."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[TableCell, ...], ...]
+    truncated: bool = False
+
+    def json_rows(self) -> list[list[JsonCell]]:
+        """The rows as JSON holds them (stored with the answer, sent by the API): other values as text."""
+        return [[v if v is None or isinstance(v, bool | int | float | str) else str(v) for v in r] for r in self.rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StageTimes:
+    """Where an answer's time went, in milliseconds (None: the stage did not run)."""
+
+    rewrite_ms: float | None = None
+    embed_ms: float | None = None
+    retrieve_ms: float | None = None
+    first_token_ms: float | None = None
+    total_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRecord:
+    """One question answered, as every interface shows it and as it is recorded.
+
+    `question` is what was asked; `standalone` what retrieval and the answerer used (a follow-up rewritten
+    with its history). `hits` are the passages retrieval gave the answerer, `citations` those the answer
+    cites after the check. A warehouse figure comes with its `sql` and `table`.
+    """
+
+    question: str
+    standalone: str
+    language: str
+    route: Route
+    text: str
+    found: bool
+    hits: tuple[Hit, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    model: str | None = None
+    prompt_version: str | None = None
+    citation_validity: float | None = None
+    notice: str | None = None
+    sql: str | None = None
+    table: ResultTable | None = None
+    attempts: tuple[ModelAttempt, ...] = ()
+    times: StageTimes = field(default_factory=StageTimes)
+    answer_id: int | None = None
+    conversation_id: int | None = None
+    regenerated_from: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PassagesFound:
+    """The passages retrieval gave the answerer (none for a warehouse-only answer)."""
+
+    hits: tuple[Hit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FigureFound:
+    """The warehouse's answer, shown before the documents' answer of a question routed to both (then only
+    when it found a figure), or alone. Its text leads the record's text."""
+
+    text: str
+    language: str
+    sql: str | None = None
+    table: ResultTable | None = None
+    notice: str | None = None
+    elapsed_ms: float | None = None  # the query's time in the warehouse
+    role: str | None = None  # the reader role it ran as
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the documents' answer; `restart`: what was shown of it is dropped (a model failed mid-answer).
+
+    A warehouse figure shown before (`FigureFound`) is not part of it and stays.
+    """
+
+    text: str
+    restart: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CitationsChecked:
+    """The citations that survived the check, once the text is complete."""
+
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFinished:
+    """The last event: the answer as recorded (with its ids when it was stored in a conversation)."""
+
+    record: AnswerRecord
+
+
+AnswerEvent = PassagesFound | FigureFound | TextDelta | CitationsChecked | AnswerFinished

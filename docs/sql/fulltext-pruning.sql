@@ -43,10 +43,9 @@ q_df AS MATERIALIZED (
 -- stays under the `candidates`-th score among passages holding an essential word, such passages cannot
 -- reach the top and are never read. The budget shrinks with the audience, to half the readable passages
 -- (but not under `small_budget`, where reading everything is cheapest): reading a common word of a mid-sized
--- audience in full was most of the leg's time (a tenth of 100k passages readable: p95 26 -> 12 ms;
--- docs/benchmarks.md). It shrinks with the depth too, as the square root of `candidates` / 100: the 10th
--- score bounds more words than the 100th, so fewer need reading in full (all readable, top 10: p50 18.6
--- -> 14.6 ms at 7,000 instead of 20,000; at the top 100, 10,000 lost to 20,000 at p95; run 11).
+-- audience in full was most of the leg's time. It shrinks with the depth too, as the square root of
+-- `candidates` / 100: the 10th score bounds more words than the 100th, so fewer need reading in full
+-- (see docs/adr/0004-access-control.md; measurements in docs/benchmarks.md).
 q_split AS MATERIALIZED (
     SELECT lexeme, language, df, idf, idf * tf_bound * (1 + 1e-9) AS ub,  -- margin: rounding never breaks the bound
            (sum(df) OVER w <= least(%(postings_budget)s * sqrt(%(candidates)s / 100.0),
@@ -177,9 +176,8 @@ survivors AS MATERIALIZED (
 -- The pruned words, added in `stages` stages: most survivors hold few of them, so once the word with the
 -- highest bound is added, most fall under the lower bound even with the rest, and the other words are
 -- probed for the few left. The commonest words, with by far the most postings and the smallest bounds,
--- come last (rather than their postings read in full: 74k for "le" in a question at 100k passages). For
--- one question at 100k passages, top 10: 2,699 survivors probed for one word, then 78 for four, instead
--- of 2,699 for four; more stages cost ~0.2 ms each at small audiences and gained nothing (run 11).
+-- come last, probed for the few survivors left rather than their postings read in full; more stages
+-- gained nothing (see docs/adr/0004-access-control.md; measurements in docs/benchmarks.md).
 q_stage AS MATERIALIZED (
     SELECT *, least(row_number() OVER (PARTITION BY language ORDER BY ub DESC, lexeme), 2) AS stage
     FROM q_pruned
@@ -281,7 +279,23 @@ ft_scored AS (
     SELECT a.chunk_id, a.score, a.matched_idf / nullif(qt.idf, 0) AS coverage
     FROM all_added AS a JOIN q_total AS qt USING (language)
 ),
-ft AS (SELECT chunk_id, score, coverage FROM ft_scored ORDER BY score DESC, chunk_id LIMIT %(candidates)s)
+-- The top `candidates`, and every passage tied with the last of them: content breaks those ties (`_ties`).
+ft_top AS (
+    SELECT chunk_id, score, coverage FROM ft_scored
+    ORDER BY score DESC FETCH FIRST %(candidates)s ROWS WITH TIES
+),
+ft AS MATERIALIZED (
+    SELECT t.chunk_id, t.score, t.coverage, row_number() OVER (ORDER BY t.score DESC, k.path, k.uri, k.position, t.chunk_id) AS ord
+    FROM (SELECT *, count(*) OVER (PARTITION BY score) > 1 AS tied FROM ft_top) AS t
+    LEFT JOIN LATERAL (
+        SELECT d.path, d.uri, c.position
+        FROM chunks AS c JOIN documents AS d ON d.id = c.document_id
+        WHERE t.tied AND c.id = t.chunk_id
+        OFFSET 0
+    ) AS k ON true
+    ORDER BY ord
+    LIMIT %(candidates)s
+)
 SELECT (SELECT exact FROM pruning), (SELECT count(*) FROM e_postings), (SELECT count(*) FROM survivors),
        (SELECT count(*) FROM q_split AS qs JOIN chunk_terms AS t
             ON t.lexeme = qs.lexeme AND t.language = qs.language AND t.document_id IN (SELECT id FROM visible)

@@ -13,7 +13,7 @@ SELECT set_config('sourcier.principals', %(principals)s, true),
        -- Postings of common words run to tens of thousands of rows at 100k passages: keep them in memory.
        set_config('work_mem', '64MB', true),
        -- The row-level-security qual hides its selectivity from the planner (it reads a setting), which
-       -- then prefers scanning every passage over the HNSW index (350 ms instead of a few at 100k).
+       -- then prefers scanning every passage over the HNSW index, far slower (see docs/benchmarks.md).
        set_config('enable_seqscan', 'off', true),
        -- A statement of a few milliseconds never repays JIT compilation (tens of ms), which a server with
        -- a low `jit_above_cost` could otherwise start on the planner's row estimates.

@@ -43,10 +43,9 @@ q_df AS MATERIALIZED (
 -- stays under the `candidates`-th score among passages holding an essential word, such passages cannot
 -- reach the top and are never read. The budget shrinks with the audience, to half the readable passages
 -- (but not under `small_budget`, where reading everything is cheapest): reading a common word of a mid-sized
--- audience in full was most of the leg's time (a tenth of 100k passages readable: p95 26 -> 12 ms;
--- docs/benchmarks.md). It shrinks with the depth too, as the square root of `candidates` / 100: the 10th
--- score bounds more words than the 100th, so fewer need reading in full (all readable, top 10: p50 18.6
--- -> 14.6 ms at 7,000 instead of 20,000; at the top 100, 10,000 lost to 20,000 at p95; run 11).
+-- audience in full was most of the leg's time. It shrinks with the depth too, as the square root of
+-- `candidates` / 100: the 10th score bounds more words than the 100th, so fewer need reading in full
+-- (see docs/adr/0004-access-control.md; measurements in docs/benchmarks.md).
 q_split AS MATERIALIZED (
     SELECT lexeme, language, df, idf, idf * tf_bound * (1 + 1e-9) AS ub,  -- margin: rounding never breaks the bound
            (sum(df) OVER w <= least(%(postings_budget)s * sqrt(%(candidates)s / 100.0),
@@ -177,9 +176,8 @@ survivors AS MATERIALIZED (
 -- The pruned words, added in `stages` stages: most survivors hold few of them, so once the word with the
 -- highest bound is added, most fall under the lower bound even with the rest, and the other words are
 -- probed for the few left. The commonest words, with by far the most postings and the smallest bounds,
--- come last (rather than their postings read in full: 74k for "le" in a question at 100k passages). For
--- one question at 100k passages, top 10: 2,699 survivors probed for one word, then 78 for four, instead
--- of 2,699 for four; more stages cost ~0.2 ms each at small audiences and gained nothing (run 11).
+-- come last, probed for the few survivors left rather than their postings read in full; more stages
+-- gained nothing (see docs/adr/0004-access-control.md; measurements in docs/benchmarks.md).
 q_stage AS MATERIALIZED (
     SELECT *, least(row_number() OVER (PARTITION BY language ORDER BY ub DESC, lexeme), 2) AS stage
     FROM q_pruned
@@ -281,19 +279,44 @@ ft_scored AS (
     SELECT a.chunk_id, a.score, a.matched_idf / nullif(qt.idf, 0) AS coverage
     FROM all_added AS a JOIN q_total AS qt USING (language)
 ),
-ft AS (SELECT chunk_id, score, coverage FROM ft_scored ORDER BY score DESC, chunk_id LIMIT %(candidates)s),
-
-vec AS MATERIALIZED (
-    (SELECT e.chunk_id, e.distance FROM (
-        SELECT c.id AS chunk_id, c.embedding::vector(384) <=> %(qvec)s::vector(384) AS distance
-        FROM chunks AS c
-        WHERE (SELECT readable FROM stats) < %(exact_below)s
-          AND c.document_id = ANY (ARRAY(SELECT id FROM visible ORDER BY id))
-          AND c.embedding_dim = 384 AND c.embedding_model = %(model)s
+-- The top `candidates`, and every passage tied with the last of them: content breaks those ties (`_ties`).
+ft_top AS (
+    SELECT chunk_id, score, coverage FROM ft_scored
+    ORDER BY score DESC FETCH FIRST %(candidates)s ROWS WITH TIES
+),
+ft AS MATERIALIZED (
+    SELECT t.chunk_id, t.score, t.coverage, row_number() OVER (ORDER BY t.score DESC, k.path, k.uri, k.position, t.chunk_id) AS ord
+    FROM (SELECT *, count(*) OVER (PARTITION BY score) > 1 AS tied FROM ft_top) AS t
+    LEFT JOIN LATERAL (
+        SELECT d.path, d.uri, c.position
+        FROM chunks AS c JOIN documents AS d ON d.id = c.document_id
+        WHERE t.tied AND c.id = t.chunk_id
         OFFSET 0
-     ) AS e
-     ORDER BY e.distance, e.chunk_id
-     LIMIT %(candidates)s)
+    ) AS k ON true
+    ORDER BY ord
+    LIMIT %(candidates)s
+),
+
+vec_scan AS NOT MATERIALIZED (
+    SELECT c.id AS chunk_id, c.embedding::vector(384) <=> %(qvec)s::vector(384) AS distance
+    FROM chunks AS c
+    WHERE (SELECT readable FROM stats) < %(exact_below)s
+      AND c.document_id = ANY (ARRAY(SELECT id FROM visible ORDER BY id))
+      AND c.embedding_dim = 384 AND c.embedding_model = %(model)s
+    OFFSET 0
+),
+vec_exact AS MATERIALIZED (SELECT * FROM vec_scan ORDER BY distance LIMIT %(candidates)s + 1),
+vec_cut AS MATERIALIZED (
+    SELECT count(*) > %(candidates)s AND max(distance) = (
+               SELECT distance FROM vec_exact ORDER BY distance OFFSET %(candidates)s - 1 LIMIT 1
+           ) AS crossed
+    FROM vec_exact
+),
+vec_found AS MATERIALIZED (
+    (SELECT * FROM vec_exact WHERE NOT (SELECT crossed FROM vec_cut) ORDER BY distance LIMIT %(candidates)s)
+    UNION ALL
+    (SELECT * FROM vec_scan WHERE (SELECT crossed FROM vec_cut)
+     ORDER BY distance FETCH FIRST %(candidates)s ROWS WITH TIES)
     UNION ALL
     (SELECT c.id AS chunk_id, c.embedding::vector(384) <=> %(qvec)s::vector(384) AS distance
      FROM chunks AS c
@@ -302,14 +325,25 @@ vec AS MATERIALIZED (
      ORDER BY c.embedding::vector(384) <=> %(qvec)s::vector(384)
      LIMIT %(candidates)s)
 ),
+vec AS MATERIALIZED (
+    SELECT t.chunk_id, t.distance, row_number() OVER (ORDER BY t.distance, k.path, k.uri, k.position, t.chunk_id) AS ord
+    FROM (SELECT *, count(*) OVER (PARTITION BY distance) > 1 AS tied FROM vec_found) AS t
+    LEFT JOIN LATERAL (
+        SELECT d.path, d.uri, c.position
+        FROM chunks AS c JOIN documents AS d ON d.id = c.document_id
+        WHERE t.tied AND c.id = t.chunk_id
+        OFFSET 0
+    ) AS k ON true
+    ORDER BY ord
+    LIMIT %(candidates)s
+),
 
 ft_ranked AS (
-    SELECT chunk_id, score, coverage, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank,
-           min(score) OVER () AS lo, max(score) OVER () AS hi
+    SELECT chunk_id, score, coverage, ord AS rank, min(score) OVER () AS lo, max(score) OVER () AS hi
     FROM ft
 ),
 vec_ranked AS (
-    SELECT chunk_id, 1 - distance AS score, row_number() OVER (ORDER BY distance, chunk_id) AS rank,
+    SELECT chunk_id, 1 - distance AS score, ord AS rank,
            min(1 - distance) OVER () AS lo, max(1 - distance) OVER () AS hi
     FROM vec
 ),
@@ -334,8 +368,9 @@ SELECT c.id AS chunk_id, c.document_id, d.path, coalesce(d.title, '') AS title, 
        fz.fulltext_rank::int AS fulltext_rank, fz.fulltext_score::float8 AS fulltext_score,
        fz.vector_rank::int AS vector_rank, fz.vector_similarity::float8 AS vector_similarity,
        coalesce(fz.coverage, 0)::float8 AS coverage
-FROM (SELECT * FROM fused ORDER BY score DESC, chunk_id LIMIT %(k)s) AS fz
+FROM (SELECT * FROM fused ORDER BY score DESC FETCH FIRST %(k)s ROWS WITH TIES) AS fz
 -- One primary-key lookup per result: the row-level-security quals hide the sizes from the planner.
 CROSS JOIN LATERAL (SELECT * FROM chunks WHERE id = fz.chunk_id) AS c
 CROSS JOIN LATERAL (SELECT * FROM documents WHERE id = c.document_id) AS d
-ORDER BY fz.score DESC, c.id
+ORDER BY fz.score DESC, coalesce(fz.coverage, 0) DESC, d.path, d.uri, c.position, c.id
+LIMIT %(k)s

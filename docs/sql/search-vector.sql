@@ -19,19 +19,28 @@ stats AS (
            greatest(sum(n_terms)::float8 / greatest(sum(n_chunks), 1), 1) AS avgdl
     FROM visible
 ),
-ft AS (SELECT NULL::bigint AS chunk_id, NULL::float8 AS score, NULL::float8 AS coverage WHERE false),
+ft AS (SELECT NULL::bigint AS chunk_id, NULL::float8 AS score, NULL::float8 AS coverage, NULL::bigint AS ord WHERE false),
 
-vec AS MATERIALIZED (
-    (SELECT e.chunk_id, e.distance FROM (
-        SELECT c.id AS chunk_id, c.embedding::vector(384) <=> %(qvec)s::vector(384) AS distance
-        FROM chunks AS c
-        WHERE (SELECT readable FROM stats) < %(exact_below)s
-          AND c.document_id = ANY (ARRAY(SELECT id FROM visible ORDER BY id))
-          AND c.embedding_dim = 384 AND c.embedding_model = %(model)s
-        OFFSET 0
-     ) AS e
-     ORDER BY e.distance, e.chunk_id
-     LIMIT %(candidates)s)
+vec_scan AS NOT MATERIALIZED (
+    SELECT c.id AS chunk_id, c.embedding::vector(384) <=> %(qvec)s::vector(384) AS distance
+    FROM chunks AS c
+    WHERE (SELECT readable FROM stats) < %(exact_below)s
+      AND c.document_id = ANY (ARRAY(SELECT id FROM visible ORDER BY id))
+      AND c.embedding_dim = 384 AND c.embedding_model = %(model)s
+    OFFSET 0
+),
+vec_exact AS MATERIALIZED (SELECT * FROM vec_scan ORDER BY distance LIMIT %(candidates)s + 1),
+vec_cut AS MATERIALIZED (
+    SELECT count(*) > %(candidates)s AND max(distance) = (
+               SELECT distance FROM vec_exact ORDER BY distance OFFSET %(candidates)s - 1 LIMIT 1
+           ) AS crossed
+    FROM vec_exact
+),
+vec_found AS MATERIALIZED (
+    (SELECT * FROM vec_exact WHERE NOT (SELECT crossed FROM vec_cut) ORDER BY distance LIMIT %(candidates)s)
+    UNION ALL
+    (SELECT * FROM vec_scan WHERE (SELECT crossed FROM vec_cut)
+     ORDER BY distance FETCH FIRST %(candidates)s ROWS WITH TIES)
     UNION ALL
     (SELECT c.id AS chunk_id, c.embedding::vector(384) <=> %(qvec)s::vector(384) AS distance
      FROM chunks AS c
@@ -40,14 +49,25 @@ vec AS MATERIALIZED (
      ORDER BY c.embedding::vector(384) <=> %(qvec)s::vector(384)
      LIMIT %(candidates)s)
 ),
+vec AS MATERIALIZED (
+    SELECT t.chunk_id, t.distance, row_number() OVER (ORDER BY t.distance, k.path, k.uri, k.position, t.chunk_id) AS ord
+    FROM (SELECT *, count(*) OVER (PARTITION BY distance) > 1 AS tied FROM vec_found) AS t
+    LEFT JOIN LATERAL (
+        SELECT d.path, d.uri, c.position
+        FROM chunks AS c JOIN documents AS d ON d.id = c.document_id
+        WHERE t.tied AND c.id = t.chunk_id
+        OFFSET 0
+    ) AS k ON true
+    ORDER BY ord
+    LIMIT %(candidates)s
+),
 
 ft_ranked AS (
-    SELECT chunk_id, score, coverage, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank,
-           min(score) OVER () AS lo, max(score) OVER () AS hi
+    SELECT chunk_id, score, coverage, ord AS rank, min(score) OVER () AS lo, max(score) OVER () AS hi
     FROM ft
 ),
 vec_ranked AS (
-    SELECT chunk_id, 1 - distance AS score, row_number() OVER (ORDER BY distance, chunk_id) AS rank,
+    SELECT chunk_id, 1 - distance AS score, ord AS rank,
            min(1 - distance) OVER () AS lo, max(1 - distance) OVER () AS hi
     FROM vec
 ),
@@ -72,8 +92,9 @@ SELECT c.id AS chunk_id, c.document_id, d.path, coalesce(d.title, '') AS title, 
        fz.fulltext_rank::int AS fulltext_rank, fz.fulltext_score::float8 AS fulltext_score,
        fz.vector_rank::int AS vector_rank, fz.vector_similarity::float8 AS vector_similarity,
        coalesce(fz.coverage, 0)::float8 AS coverage
-FROM (SELECT * FROM fused ORDER BY score DESC, chunk_id LIMIT %(k)s) AS fz
+FROM (SELECT * FROM fused ORDER BY score DESC FETCH FIRST %(k)s ROWS WITH TIES) AS fz
 -- One primary-key lookup per result: the row-level-security quals hide the sizes from the planner.
 CROSS JOIN LATERAL (SELECT * FROM chunks WHERE id = fz.chunk_id) AS c
 CROSS JOIN LATERAL (SELECT * FROM documents WHERE id = c.document_id) AS d
-ORDER BY fz.score DESC, c.id
+ORDER BY fz.score DESC, coalesce(fz.coverage, 0) DESC, d.path, d.uri, c.position, c.id
+LIMIT %(k)s

@@ -4,17 +4,19 @@
 WITH
 ft AS (
     SELECT * FROM unnest(%(ft_ids)s::bigint[], %(ft_scores)s::float8[], %(ft_coverage)s::float8[])
-        AS t(chunk_id, score, coverage)
+        WITH ORDINALITY AS t(chunk_id, score, coverage, ord)
 ),
-vec AS (SELECT * FROM unnest(%(vec_ids)s::bigint[], %(vec_distances)s::float8[]) AS t(chunk_id, distance)),
+vec AS (
+    SELECT * FROM unnest(%(vec_ids)s::bigint[], %(vec_distances)s::float8[])
+        WITH ORDINALITY AS t(chunk_id, distance, ord)
+),
 
 ft_ranked AS (
-    SELECT chunk_id, score, coverage, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank,
-           min(score) OVER () AS lo, max(score) OVER () AS hi
+    SELECT chunk_id, score, coverage, ord AS rank, min(score) OVER () AS lo, max(score) OVER () AS hi
     FROM ft
 ),
 vec_ranked AS (
-    SELECT chunk_id, 1 - distance AS score, row_number() OVER (ORDER BY distance, chunk_id) AS rank,
+    SELECT chunk_id, 1 - distance AS score, ord AS rank,
            min(1 - distance) OVER () AS lo, max(1 - distance) OVER () AS hi
     FROM vec
 ),
@@ -39,8 +41,9 @@ SELECT c.id AS chunk_id, c.document_id, d.path, coalesce(d.title, '') AS title, 
        fz.fulltext_rank::int AS fulltext_rank, fz.fulltext_score::float8 AS fulltext_score,
        fz.vector_rank::int AS vector_rank, fz.vector_similarity::float8 AS vector_similarity,
        coalesce(fz.coverage, 0)::float8 AS coverage
-FROM (SELECT * FROM fused ORDER BY score DESC, chunk_id LIMIT %(k)s) AS fz
+FROM (SELECT * FROM fused ORDER BY score DESC FETCH FIRST %(k)s ROWS WITH TIES) AS fz
 -- One primary-key lookup per result: the row-level-security quals hide the sizes from the planner.
 CROSS JOIN LATERAL (SELECT * FROM chunks WHERE id = fz.chunk_id) AS c
 CROSS JOIN LATERAL (SELECT * FROM documents WHERE id = c.document_id) AS d
-ORDER BY fz.score DESC, c.id
+ORDER BY fz.score DESC, coalesce(fz.coverage, 0) DESC, d.path, d.uri, c.position, c.id
+LIMIT %(k)s

@@ -12,17 +12,26 @@ stats AS (
     FROM visible
 ),
 
-vec AS MATERIALIZED (
-    (SELECT e.chunk_id, e.distance FROM (
-        SELECT c.id AS chunk_id, c.embedding::vector(384) <=> %(qvec)s::vector(384) AS distance
-        FROM chunks AS c
-        WHERE (SELECT readable FROM stats) < %(exact_below)s
-          AND c.document_id = ANY (ARRAY(SELECT id FROM visible ORDER BY id))
-          AND c.embedding_dim = 384 AND c.embedding_model = %(model)s
-        OFFSET 0
-     ) AS e
-     ORDER BY e.distance, e.chunk_id
-     LIMIT %(candidates)s)
+vec_scan AS NOT MATERIALIZED (
+    SELECT c.id AS chunk_id, c.embedding::vector(384) <=> %(qvec)s::vector(384) AS distance
+    FROM chunks AS c
+    WHERE (SELECT readable FROM stats) < %(exact_below)s
+      AND c.document_id = ANY (ARRAY(SELECT id FROM visible ORDER BY id))
+      AND c.embedding_dim = 384 AND c.embedding_model = %(model)s
+    OFFSET 0
+),
+vec_exact AS MATERIALIZED (SELECT * FROM vec_scan ORDER BY distance LIMIT %(candidates)s + 1),
+vec_cut AS MATERIALIZED (
+    SELECT count(*) > %(candidates)s AND max(distance) = (
+               SELECT distance FROM vec_exact ORDER BY distance OFFSET %(candidates)s - 1 LIMIT 1
+           ) AS crossed
+    FROM vec_exact
+),
+vec_found AS MATERIALIZED (
+    (SELECT * FROM vec_exact WHERE NOT (SELECT crossed FROM vec_cut) ORDER BY distance LIMIT %(candidates)s)
+    UNION ALL
+    (SELECT * FROM vec_scan WHERE (SELECT crossed FROM vec_cut)
+     ORDER BY distance FETCH FIRST %(candidates)s ROWS WITH TIES)
     UNION ALL
     (SELECT c.id AS chunk_id, c.embedding::vector(384) <=> %(qvec)s::vector(384) AS distance
      FROM chunks AS c
@@ -30,5 +39,17 @@ vec AS MATERIALIZED (
        AND c.embedding_dim = 384 AND c.embedding_model = %(model)s AND c.acl && %(principals)s::text[]
      ORDER BY c.embedding::vector(384) <=> %(qvec)s::vector(384)
      LIMIT %(candidates)s)
+),
+vec AS MATERIALIZED (
+    SELECT t.chunk_id, t.distance, row_number() OVER (ORDER BY t.distance, k.path, k.uri, k.position, t.chunk_id) AS ord
+    FROM (SELECT *, count(*) OVER (PARTITION BY distance) > 1 AS tied FROM vec_found) AS t
+    LEFT JOIN LATERAL (
+        SELECT d.path, d.uri, c.position
+        FROM chunks AS c JOIN documents AS d ON d.id = c.document_id
+        WHERE t.tied AND c.id = t.chunk_id
+        OFFSET 0
+    ) AS k ON true
+    ORDER BY ord
+    LIMIT %(candidates)s
 )
-SELECT * FROM vec
+SELECT chunk_id, distance FROM vec ORDER BY ord

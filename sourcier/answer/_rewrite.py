@@ -1,7 +1,8 @@
 """Follow-up questions made standalone before retrieval ("Et pour les cadres ?" → a full question).
 
-History is passed in by the caller, oldest turn first. Storing it per user waits for users (issue 5):
-today the CLI keeps it in memory for one session, and the API will load it for the authenticated user.
+History is passed in by the caller, oldest turn first (`_recording.history_of`): the asker's stored
+conversation on /api/v1 and the web chat, the turns an OpenAI client sends on /v1; the CLI asks one
+question at a time, without history.
 """
 
 from __future__ import annotations

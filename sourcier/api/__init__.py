@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,19 +13,30 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from sourcier import store
-from sourcier.api import _admin, _ask, _auth, _conversations, _documents, _errors, _health, _openapi, _sources
+from sourcier import web as web_pages
+from sourcier.answer import AnswerPipeline
+from sourcier.api import (
+    _admin,
+    _ask,
+    _auth,
+    _conversations,
+    _documents,
+    _errors,
+    _health,
+    _openai_compat,
+    _openapi,
+    _sources,
+)
 from sourcier.api._deps import CurrentAdmin, CurrentUser, current_admin, current_user, get_conn, get_settings
 from sourcier.api._limits import BodyLimit
-from sourcier.api._service import Answering, Event
 from sourcier.config import Settings
 from sourcier.embed import Embedder, create_embedder
 from sourcier.llm import ChatModel, create_chat_model
+from sourcier.sql import warehouse_for
 
 __all__ = [
-    "Answering",
     "CurrentAdmin",
     "CurrentUser",
-    "Event",
     "create_app",
     "current_admin",
     "current_user",
@@ -52,11 +63,15 @@ def create_app(
     embedder: Embedder | None = None,
     chat_model: ChatModel | None = None,
     pool_size: int = 8,
+    embedded: bool = False,
 ) -> FastAPI:
     """The app. `conninfo` (else `settings.database_url`) names the database; tests pass a fake `embedder`.
+    `embedded`: that database is on sourcier's own embedded server, whose `warehouse` database is then the
+    warehouse when `warehouse_url` names none.
 
-    The lifespan migrates once, builds the pool, the embedder and the optional chat model, and keeps them
-    on `app.state`; nothing another server process would need lives in memory.
+    The lifespan migrates once, builds the pool, the embedder, the optional chat model, the warehouse's
+    reader pools and the answering pipeline over them, and keeps them on `app.state`; nothing another
+    server process would need lives in memory.
     """
     url = conninfo or (settings.database_url.get_secret_value() if settings.database_url else None)
     if url is None:
@@ -77,12 +92,21 @@ def create_app(
         app.state.pool = pool
         app.state.embedder = emb
         app.state.chat_model = model
-        app.state.answering = Answering(
-            settings=settings, embedder=emb, model=model, spare=lambda: store.spare_connection(pool)
+        side_legs = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="sourcier-vector-leg")
+        warehouse = warehouse_for(settings, embedded_server=url if embedded else None)
+        app.state.pipeline = AnswerPipeline(
+            settings=settings,
+            embedder=emb,
+            model=model,
+            warehouse=warehouse,
+            spare=lambda: store.spare_connection(pool, side_legs),
         )
         try:
             yield
         finally:
+            if warehouse is not None:
+                warehouse.close()
+            side_legs.shutdown(wait=True)
             pool.close()
 
     app = FastAPI(
@@ -104,30 +128,7 @@ def create_app(
             response.headers.setdefault(k, v)
         return response
 
-    for module in (_health, _auth, _ask, _documents, _conversations, _admin, _sources, _openapi):
+    routers = (_health, _auth, _ask, _documents, _conversations, _admin, _sources, _openapi, _openai_compat, web_pages)
+    for module in routers:
         app.include_router(module.router)
-    if importlib.util.find_spec("sourcier.api._openai_compat") is not None:
-        from sourcier.api import _openai_compat  # the OpenAI-compatible /v1 endpoint
-
-        app.include_router(_openai_compat.router)
-    if (
-        importlib.util.find_spec("sourcier.web._pages") is not None
-        or importlib.util.find_spec("sourcier.web") is not None
-    ):
-        _include_web(app)
     return app
-
-
-def _include_web(app: FastAPI) -> None:
-    """The pages, once sourcier.web exposes a `router` (built by another part of the project)."""
-    import sourcier.web as web
-
-    router = getattr(web, "router", None)
-    if router is not None:
-        app.include_router(router)
-
-
-def app_from_env() -> FastAPI:
-    """The factory `sourcier serve` hands to uvicorn (by import string, so that --workers N works):
-    settings from the environment, where serve has put the database's conninfo."""
-    return create_app(Settings())

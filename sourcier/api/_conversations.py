@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from sourcier.api._answers import answer_out
 from sourcier.api._deps import Conn, CurrentUser, IdPath
 from sourcier.api._schemas import AnswerOut, ConversationDetailOut, ConversationOut, Ok
-from sourcier.api._service import answer_out
 from sourcier.errors import NotFound
 from sourcier.store import conversations
 

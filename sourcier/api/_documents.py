@@ -23,15 +23,8 @@ _NO_PASSAGE = "No such passage."
 
 
 def _document_out(d: reading.DocumentView) -> DocumentOut:
-    return DocumentOut(
-        document_id=d.document_id,
-        title=d.title,
-        path=d.path,
-        mime_type=d.mime_type,
-        page_count=d.page_count,
-        modified_at=d.modified_at,
-        source=d.source,
-    )
+    """The view's fields of the same names (not where the source's files lie)."""
+    return DocumentOut.model_validate(d, from_attributes=True)
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut)

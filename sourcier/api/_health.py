@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from sourcier.store import migration_files
+from sourcier.store import applied_migrations, migration_files
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +19,7 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> JSONResponse:
     try:
         with request.app.state.pool.connection(timeout=2.0) as conn:
-            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+            done = applied_migrations(conn)
     except Exception:  # any failure to reach the database means not ready
         return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, status_code=503)
     missing = [v for v, _ in migration_files() if v not in done]

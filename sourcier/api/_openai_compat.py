@@ -34,15 +34,13 @@ from psycopg import Connection
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sourcier.answer import QuestionRewriter
+from sourcier.answer import Keep, Question
+from sourcier.api._answers import Pipeline, one_text, record_out
 from sourcier.api._deps import CurrentUser, SettingsDep, get_conn
 from sourcier.api._errors import sourcier_status
 from sourcier.api._schemas import AnswerOut, CitationOut, Text
-from sourcier.api._service import Answering
 from sourcier.errors import AccessDenied, NotAuthenticated, SourcierError
-from sourcier.ingest import detect_language
-from sourcier.llm import ChatModel
-from sourcier.types import Turn
+from sourcier.types import AnswerFinished, TextDelta, Turn
 
 log = logging.getLogger(__name__)
 
@@ -154,16 +152,8 @@ class ModelListOut(BaseModel):
     data: list[ModelOut]
 
 
-class SourcierCitationOut(BaseModel):
-    number: int
-    passage_id: int
-    document_id: int
-    title: str
-    section: str
-    path: str
-    page: int | None
+class SourcierCitationOut(CitationOut):
     link: str
-    highlights: list[tuple[int, int]]
 
 
 class SourcierExtraOut(BaseModel):
@@ -233,9 +223,10 @@ def _table_block(answer: AnswerOut) -> str:
     return "\n\n" + "\n".join([head, rule, *rows]) + sql
 
 
-def _extra(answer: AnswerOut) -> SourcierExtraOut:
+def _extra(answer: AnswerOut, standalone: str) -> SourcierExtraOut:
+    """`standalone`: the question as answered (a follow-up rewritten with the history)."""
     return SourcierExtraOut(
-        question=answer.question,
+        question=standalone,
         language=answer.language,
         found=answer.found,
         model=answer.model,
@@ -279,20 +270,6 @@ def conversation(messages: Sequence[ChatMessageIn], *, max_chars: int = 4000) ->
 # --- routes: through the API's shared answering service ----------------------------------------------------------
 
 
-def _answering(request: Request) -> Answering:
-    answering: Answering = request.app.state.answering
-    return answering
-
-
-def _chat_model(request: Request) -> ChatModel | None:
-    model: ChatModel | None = getattr(request.app.state, "chat_model", None)
-    return model
-
-
-AppAnswering = Annotated[Answering, Depends(_answering)]
-AppChatModel = Annotated[ChatModel | None, Depends(_chat_model)]
-
-
 def _chunk(completion_id: str, created: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
     chunk = {
         "id": completion_id,
@@ -326,59 +303,58 @@ def chat_completions(
     body: ChatCompletionIn,
     user: CurrentUser,
     conn: DbConn,
-    answering: AppAnswering,
-    chat_model: AppChatModel,
+    answering: Pipeline,
     settings: SettingsDep,
 ) -> ChatCompletionOut | StreamingResponse:
     """Answers the last user message from what the caller may read, with citations (as /api/v1/ask does).
 
-    The history comes from the messages (OpenAI clients keep it), so a follow-up is made standalone here
-    and the service answers that; nothing is stored as a sourcier conversation.
+    The history comes from the messages (OpenAI clients keep it): the pipeline rewrites a follow-up with it;
+    the answer is traced, not stored as a sourcier conversation.
     """
-    question, history = conversation(body.messages, max_chars=settings.max_question_chars)
-    language = "en" if detect_language(question) == "en" else "fr"
-    rewriter = QuestionRewriter(model=chat_model, max_history_tokens=settings.max_history_tokens)
-    standalone = rewriter.run(question, history, language=language).standalone
-    events = answering.ask(conn, user, standalone, store=False)
+    text, history = conversation(body.messages, max_chars=settings.max_question_chars)
+    question = Question(asker=user, text=text, history=tuple(history), keep=Keep.TRACE)
+    answer_stream = answering.ask(conn, question)
+    events = one_text(answer_stream)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
     if not body.stream:
         shown: list[str] = []
         for event in events:
-            if event.name == "token":
-                if event.data.get("restart"):
+            if isinstance(event, TextDelta):
+                if event.restart:
                     shown.clear()
-                shown.append(str(event.data["text"]))
-            if event.answer is not None:
-                content = "".join(shown) + _written(event.answer, "".join(shown))
-                return ChatCompletionOut(
-                    id=completion_id,
-                    created=created,
-                    model=MODEL_ID,
-                    choices=[ChoiceOut(message=AssistantMessageOut(content=content))],
-                    sourcier=_extra(event.answer),
-                )
-        raise HTTPException(503, "The answer did not complete.")
+                shown.append(event.text)
+        record = answer_stream.result
+        answer = record_out(record)
+        content = "".join(shown) + _written(answer, "".join(shown))
+        return ChatCompletionOut(
+            id=completion_id,
+            created=created,
+            model=MODEL_ID,
+            choices=[ChoiceOut(message=AssistantMessageOut(content=content))],
+            sourcier=_extra(answer, record.standalone),
+        )
 
     def chunks() -> Iterator[str]:
         yield _chunk(completion_id, created, {"role": "assistant", "content": ""})
         shown: list[str] = []
         try:
             for event in events:
-                if event.name == "token":
-                    text = str(event.data["text"])
-                    if event.data.get("restart") and shown:  # a model failed mid-answer; the next starts over
+                if isinstance(event, TextDelta):
+                    text = event.text
+                    if event.restart and shown:  # a model failed mid-answer; the next starts over
                         shown.clear()
                         text = "\n\n" + text
                     shown.append(text)
                     yield _chunk(completion_id, created, {"content": text})
-                elif event.answer is not None:
-                    answer = event.answer
+                elif isinstance(event, AnswerFinished):
+                    answer = record_out(event.record)
                     rest = _written(answer, "".join(shown))
                     for line in rest.splitlines(keepends=True):
                         yield _chunk(completion_id, created, {"content": line})
-                    yield _chunk(completion_id, created, {}, "stop", sourcier=_extra(answer).model_dump())
+                    extra = _extra(answer, event.record.standalone).model_dump()
+                    yield _chunk(completion_id, created, {}, "stop", sourcier=extra)
         except SourcierError as exc:  # the response has started: the error goes in the content
             log.warning("chat completion failed while streaming: %s", exc)
             yield _chunk(completion_id, created, {"content": f"\n\n({exc.message})"}, "stop")

@@ -95,27 +95,26 @@ class SearchIn(_In):
     mode: Literal["hybrid", "fulltext", "vector"] = "hybrid"
 
 
-class PassageOut(BaseModel):
+class PassagePlaceOut(BaseModel):
+    """Where a passage stands: what a search hit and a citation both show of it."""
+
     passage_id: int
     document_id: int
     title: str
     section: str
     path: str
     page: int | None
+
+
+class PassageOut(PassagePlaceOut):
     text: str
     score: float | None
     char_start: int
     char_end: int
 
 
-class CitationOut(BaseModel):
+class CitationOut(PassagePlaceOut):
     number: int
-    passage_id: int
-    document_id: int
-    title: str
-    section: str
-    path: str
-    page: int | None
     highlights: list[tuple[int, int]]
 
 

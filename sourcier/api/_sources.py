@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sourcier import store
 from sourcier.api._deps import Conn, current_admin, get_settings
-from sourcier.api._schemas import Ok
+from sourcier.api._schemas import Ok, Text
 from sourcier.config import Settings
 from sourcier.errors import ConfigError, SourcierError
 from sourcier.store import sources
@@ -22,23 +22,28 @@ from sourcier.sync._validate import CheckedSource, SourcePolicy, check_location,
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/admin/sources", tags=["admin"], dependencies=[Depends(current_admin)])
-SourcePath = Annotated[str, Path(min_length=1, max_length=200)]
+SourcePath = Annotated[Text, Path(min_length=1, max_length=200)]  # Text: a NUL is a 422, not a database error
 
 
 class SourceIn(BaseModel):
+    """Every string is `Text`: a NUL or a lone surrogate is refused here (422), before the checks or the
+    database see it (PostgreSQL cannot store a NUL: it was a 500)."""
+
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    kind: str = Field(default="filesystem", min_length=1, max_length=50)
-    location: str = Field(min_length=1, max_length=4000)
-    every: str | None = Field(default=None, max_length=20)
-    read: list[str] = Field(default_factory=lambda: ["role:admin"], max_length=100)
+    name: Text = Field(min_length=1, max_length=200)
+    kind: Text = Field(default="filesystem", min_length=1, max_length=50)
+    location: Text = Field(min_length=1, max_length=4000)
+    every: Text | None = Field(default=None, max_length=20)
+    read: list[Text] = Field(default_factory=lambda: ["role:admin"], max_length=100)
 
 
 class SourcePatch(BaseModel):
+    """The same `Text` fields as `SourceIn`, each optional."""
+
     model_config = ConfigDict(extra="forbid")
-    location: str | None = Field(default=None, min_length=1, max_length=4000)
-    every: str | None = Field(default=None, max_length=20)
-    read: list[str] | None = Field(default=None, max_length=100)
+    location: Text | None = Field(default=None, min_length=1, max_length=4000)
+    every: Text | None = Field(default=None, max_length=20)
+    read: list[Text] | None = Field(default=None, max_length=100)
 
 
 class RunOut(BaseModel):

@@ -8,7 +8,6 @@ style's name, its base styles and the outline level.
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,8 +21,15 @@ from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from sourcier.errors import CorruptFile, EmptyFile
-from sourcier.ingest._text import HeadingTrail, clean_paragraph, same_text, table_blocks, title_from_path
+from sourcier.errors import EmptyFile
+from sourcier.ingest._text import (
+    HeadingTrail,
+    clean_paragraph,
+    office_package,
+    same_text,
+    table_blocks,
+    title_from_path,
+)
 from sourcier.types import Block, ParsedDocument
 
 if TYPE_CHECKING:
@@ -42,12 +48,8 @@ _STYLE_DEPTH = 6  # how far up a style's base styles we look
 
 def parse_docx(path: Path) -> ParsedDocument:
     """Paragraphs and list items as Blocks under their heading path; each table as one table Block."""
-    try:
+    with office_package("Word", "docx", PackageNotFoundError):
         document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
-        raise CorruptFile(
-            "damaged Word file: not a valid .docx archive", hint="an old .doc renamed? Save it as .docx"
-        ) from exc
     items = list(_body_items(document))
     title = _title(document, items) or title_from_path(path)
     trail = HeadingTrail(title)

@@ -123,18 +123,24 @@ def _inline_text(node: LexborNode, *, skip: frozenset[str] = frozenset()) -> str
     """Text of a node as a browser lays it out: source whitespace collapsed, <br> and blocks as line breaks."""
     parts: list[str] = []
     for child in node.iter(include_text=True):
-        tag = child.tag
-        if tag == "-text":
-            parts.append(_HTML_WHITESPACE.sub(" ", child.text_content or ""))
-        elif tag == "br":
-            parts.append("\n")
-        elif tag is None or tag.startswith("-") or tag in skip:
-            continue
-        elif tag in _BLOCKS:
+        if child.tag in _BLOCKS and child.tag not in skip:
             parts.append(f"\n{_inline_text(child, skip=skip)}\n")
         else:
-            parts.append(_inline_text(child, skip=skip))
+            parts.append(_inline_part(child, skip))
     return "".join(parts)
+
+
+def _inline_part(child: LexborNode, skip: frozenset[str] = frozenset()) -> str:
+    """What a child other than a block adds to a line: its text with source whitespace collapsed, a line
+    break for <br>, an inline element's text; nothing for a comment or a tag in `skip`."""
+    tag = child.tag
+    if tag == "-text":
+        return _HTML_WHITESPACE.sub(" ", child.text_content or "")
+    if tag == "br":
+        return "\n"
+    if tag is None or tag.startswith("-") or tag in skip:
+        return ""
+    return _inline_text(child, skip=skip)
 
 
 def _preformatted_text(node: LexborNode) -> str:
@@ -153,14 +159,8 @@ class _Walker:
         loose: list[str] = []  # text sitting directly in a container, outside any <p>
         for child in node.iter(include_text=True):
             tag = child.tag
-            if tag == "-text":
-                loose.append(_HTML_WHITESPACE.sub(" ", child.text_content or ""))
-            elif tag == "br":
-                loose.append("\n")
-            elif tag is None or tag.startswith("-"):
-                continue
-            elif tag not in _BLOCKS:
-                loose.append(_inline_text(child))
+            if tag is None or tag not in _BLOCKS:
+                loose.append(_inline_part(child))
             else:
                 self._add(clean_paragraph("".join(loose)))
                 loose.clear()

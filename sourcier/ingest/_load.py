@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from sourcier.errors import CorruptFile, EmptyFile, FileTooLarge, IngestError, UnsupportedFile
+from sourcier.errors import CorruptFile, EmptyFile, IngestError, UnsupportedFile
 from sourcier.ingest._docx import parse_docx
 from sourcier.ingest._html import parse_html
 from sourcier.ingest._markdown import parse_markdown
 from sourcier.ingest._pdf import parse_pdf
 from sourcier.ingest._pptx import parse_pptx
 from sourcier.ingest._sheet import parse_csv, parse_xlsx
+from sourcier.ingest._size import check_file_size
 from sourcier.ingest._text import parse_text
 from sourcier.types import ParsedDocument
 
@@ -41,7 +42,6 @@ _PARSERS: dict[str, Parser] = {
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_PARSERS)
 
-_MB = 1024 * 1024
 _OFFICE_LOCK_PREFIX = "~$"  # "~$rapport.docx": the lock file Office keeps next to an open document
 
 
@@ -70,11 +70,7 @@ def load_file(path: Path, *, max_bytes: int) -> ParsedDocument:
             pass
     except OSError as exc:
         raise _unreadable(exc) from exc
-    if size > max_bytes:
-        raise FileTooLarge(
-            f"{path.name} is {_megabytes(size)} MB, over the {_megabytes(max_bytes)} MB limit",
-            hint="raise SOURCIER_MAX_FILE_MB",
-        )
+    check_file_size(size, max_bytes, name=path.name)
     if size == 0:
         raise EmptyFile(f"{path.name} is empty (0 bytes)")
     try:
@@ -99,9 +95,3 @@ def _unreadable(exc: OSError) -> CorruptFile:
     if isinstance(exc, FileNotFoundError):
         return CorruptFile("cannot read file: it no longer exists")
     return CorruptFile(f"cannot read file: {(exc.strerror or type(exc).__name__).lower()}")
-
-
-def _megabytes(n_bytes: int) -> str:
-    """Sizes as people see them in a file manager; small ones keep enough digits not to read 0."""
-    mb = n_bytes / _MB
-    return f"{mb:.1f}".removesuffix(".0") if mb >= 0.1 else f"{mb:.2g}"

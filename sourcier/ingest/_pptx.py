@@ -6,7 +6,6 @@ are opened. Speaker notes often hold the actual explanation, so they are kept, m
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -18,8 +17,15 @@ from pptx.shapes.graphfrm import GraphicFrame
 from pptx.shapes.group import GroupShape
 from pptx.slide import Slide
 
-from sourcier.errors import CorruptFile, EmptyFile
-from sourcier.ingest._text import clean_inline, clean_paragraph, same_text, table_blocks, title_from_path
+from sourcier.errors import EmptyFile
+from sourcier.ingest._text import (
+    clean_inline,
+    clean_paragraph,
+    office_package,
+    same_text,
+    table_blocks,
+    title_from_path,
+)
 from sourcier.types import Block, ParsedDocument
 
 MIME_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -27,12 +33,8 @@ MIME_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presen
 
 def parse_pptx(path: Path) -> ParsedDocument:
     """Blocks of each slide under (deck title, slide title), with page = slide number."""
-    try:
+    with office_package("PowerPoint", "pptx", PackageNotFoundError):
         deck = pptx.Presentation(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
-        raise CorruptFile(
-            "damaged PowerPoint file: not a valid .pptx archive", hint="an old .ppt renamed? Save it as .pptx"
-        ) from exc
     slides = list(deck.slides)
     first_title = _slide_title(slides[0]) if slides else ""
     title = first_title or clean_inline(deck.core_properties.title or "") or title_from_path(path)

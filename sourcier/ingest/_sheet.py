@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import openpyxl  # type: ignore[import-untyped]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
 from sourcier.errors import CorruptFile, EmptyFile
-from sourcier.ingest._text import clean_inline, read_text, same_text, table_blocks, title_from_path
+from sourcier.ingest._text import clean_inline, office_package, read_text, same_text, table_blocks, title_from_path
 from sourcier.types import Block, ParsedDocument
 
 XLSX_MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -30,14 +29,9 @@ _SNIFF_CHARS = 16 * 1024  # csv.Sniffer is quadratic on some inputs: keep its sa
 
 def parse_xlsx(path: Path) -> ParsedDocument:
     """One table Block per non-empty worksheet, under (title, sheet name); formulas give their cached values."""
-    try:
-        with warnings.catch_warnings():  # "Data Validation extension is not supported" and the like
-            warnings.simplefilter("ignore")
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError) as exc:
-        raise CorruptFile(
-            "damaged Excel file: not a valid .xlsx archive", hint="an old .xls renamed? Save it as .xlsx"
-        ) from exc
+    with office_package("Excel", "xlsx", InvalidFileException), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Data Validation extension is not supported" and the like
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         title = clean_inline(workbook.properties.title or "") or title_from_path(path)
         blocks: list[Block] = []

@@ -10,7 +10,9 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -215,6 +217,20 @@ def table_blocks(rows: Iterable[Sequence[str]], heading_path: tuple[str, ...], p
         text = "\n".join(lines)
         blocks.append(Block(text=text, heading_path=heading_path, page=page, kind="table", table_header=lines[0]))
     return blocks
+
+
+@contextmanager
+def office_package(app: str, suffix: str, *unreadable: type[Exception]) -> Iterator[None]:
+    """Around opening an Office Open XML file (.docx, .pptx, .xlsx): a broken zip archive, a missing part or
+    what the library raises for a package it cannot read (`unreadable`) is a CorruptFile naming the format."""
+    caught: tuple[type[Exception], ...] = (*unreadable, zipfile.BadZipFile, KeyError)
+    try:
+        yield
+    except caught as exc:
+        raise CorruptFile(
+            f"damaged {app} file: not a valid .{suffix} archive",
+            hint=f"an old .{suffix[:-1]} renamed? Save it as .{suffix}",
+        ) from exc
 
 
 # -- plain text files --------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 and types.
 """
 
-from sourcier.llm._base import ChatMessage, ChatModel, Completion, Delta, Role, TokenStream
+from sourcier.llm._base import ChatMessage, ChatModel, Completion, Delta, ResultStream, Role, TokenStream
 from sourcier.llm._factory import create_chat_model
 from sourcier.llm._fallback import FallbackChatModel
 from sourcier.llm._local import PLAIN_CHAT_TEMPLATE, LocalLlamaServer
@@ -19,6 +19,7 @@ __all__ = [
     "FallbackChatModel",
     "LocalLlamaServer",
     "OpenAIChatModel",
+    "ResultStream",
     "Role",
     "TokenStream",
     "create_chat_model",

@@ -10,6 +10,7 @@ from sourcier.errors import SourcierError
 from sourcier.types import ModelAttempt
 
 Role = Literal["system", "user", "assistant"]
+E = TypeVar("E")
 T = TypeVar("T")
 
 
@@ -37,19 +38,21 @@ class Completion:
     attempts: tuple[ModelAttempt, ...] = field(default_factory=tuple)
 
 
-class TokenStream(Generic[T]):
-    """Deltas as they come; `result` once the stream has been read to its end.
+class ResultStream(Generic[E, T]):
+    """Events as they come; `result` once the stream has been read to its end.
 
-    Wraps a generator that yields `Delta`s and returns the final record. Errors raised while producing
-    deltas reach the reader's `for` loop. `close()` stops early (the model's HTTP stream is closed).
+    Wraps a generator that yields the events and returns the final record. Errors raised while producing
+    events reach the reader's `for` loop. `close()` stops early (the generator is closed).
     """
 
-    def __init__(self, gen: Generator[Delta, None, T]) -> None:
+    _UNREAD = "The stream was read before it ended: iterate over it first."
+
+    def __init__(self, gen: Generator[E, None, T]) -> None:
         self._gen = gen
         self._done = False
         self._result: T | None = None
 
-    def __iter__(self) -> Iterator[Delta]:
+    def __iter__(self) -> Iterator[E]:
         if self._done:
             return
         self._result = yield from self._gen
@@ -58,17 +61,21 @@ class TokenStream(Generic[T]):
     @property
     def result(self) -> T:
         if not self._done:
-            raise SourcierError("The stream was read before it ended: iterate over it first.")
+            raise SourcierError(self._UNREAD)
         return self._result  # type: ignore[return-value]
 
     def read(self) -> T:
-        """Read every delta, return the final record."""
+        """Read every event, return the final record."""
         for _ in self:
             pass
         return self.result
 
     def close(self) -> None:
         self._gen.close()
+
+
+class TokenStream(ResultStream[Delta, T]):
+    """A model's deltas as they come, then its final record (`close()` closes the model's HTTP stream)."""
 
 
 @runtime_checkable

@@ -16,8 +16,8 @@ from sourcier.store import embeddings as emb_store
 from sourcier.store import search as search_store
 from sourcier.types import Hit
 
-# Lends an idle second connection for one search, or None: see `store.spare_connection`.
-SpareConnection = Callable[[], AbstractContextManager[Connection[Any] | None]]
+# Lends an idle second connection and a thread for one search, or None: see `store.spare_connection`.
+SpareConnection = Callable[[], AbstractContextManager[search_store.SideLeg | None]]
 
 QUERY_WINDOW_TOKENS = 512
 """Tokens an embedder reads of one query unless it says otherwise (a `window_tokens` attribute):

@@ -17,11 +17,19 @@ from sourcier.sql._catalogue import (
     demo_catalogue_path,
     load_catalogue,
 )
-from sourcier.sql._connect import WAREHOUSE_DATABASE, ask_warehouse, catalogue_from, warehouse
-from sourcier.sql._execute import Cell, SqlExecutor, SqlResult, connect_reader
+from sourcier.sql._connect import WAREHOUSE_DATABASE, Warehouse, catalogue_from, warehouse, warehouse_for
+from sourcier.sql._execute import (
+    Cell,
+    ReaderConnection,
+    ReaderPools,
+    SqlExecutor,
+    SqlResult,
+    connect_reader,
+    direct_readers,
+)
 from sourcier.sql._generate import SqlGenerator
 from sourcier.sql._llm import LlmSqlGenerator, extract_sql, load_prompt
-from sourcier.sql._route import Route, choose_route, route, warehouse_reachable
+from sourcier.sql._route import choose_route, route
 from sourcier.sql._summary import format_cell, summarise
 from sourcier.sql._templates import TemplateSqlGenerator
 from sourcier.sql._validate import SqlValidator, ValidatedQuery
@@ -36,8 +44,9 @@ __all__ = [
     "Cell",
     "LlmSqlGenerator",
     "Measure",
+    "ReaderConnection",
+    "ReaderPools",
     "RoleMapping",
-    "Route",
     "SqlAnswer",
     "SqlExecutor",
     "SqlGenerator",
@@ -45,12 +54,13 @@ __all__ = [
     "SqlValidator",
     "TemplateSqlGenerator",
     "ValidatedQuery",
+    "Warehouse",
     "WarehouseAnswerer",
-    "ask_warehouse",
     "catalogue_from",
     "choose_route",
     "connect_reader",
     "demo_catalogue_path",
+    "direct_readers",
     "extract_sql",
     "format_cell",
     "load_catalogue",
@@ -58,5 +68,5 @@ __all__ = [
     "route",
     "summarise",
     "warehouse",
-    "warehouse_reachable",
+    "warehouse_for",
 ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sourcier.errors import BackendUnavailable, SqlRefused
 from sourcier.ingest import detect_language
 from sourcier.sql._catalogue import Catalogue
-from sourcier.sql._execute import SqlExecutor, SqlResult, connect_reader
+from sourcier.sql._execute import ReaderConnection, SqlExecutor, SqlResult
 from sourcier.sql._generate import SqlGenerator
 from sourcier.sql._summary import summarise
 from sourcier.sql._validate import SqlValidator, ValidatedQuery
@@ -50,14 +50,14 @@ class WarehouseAnswerer:
     def __init__(
         self,
         *,
-        conninfo: str,
+        readers: ReaderConnection,
         catalogue: Catalogue,
         generator: SqlGenerator,
         validator: SqlValidator,
         executor: SqlExecutor,
         fallback: SqlGenerator | None = None,
     ) -> None:
-        self._conninfo = conninfo
+        self._readers = readers
         self._catalogue = catalogue
         self._generator = generator
         self._validator = validator
@@ -99,7 +99,7 @@ class WarehouseAnswerer:
             return SqlAnswer(question=question, language=language, text=I_DONT_KNOW_SQL[language], found=False)
         role = self._catalogue.role_for(principals)
         log.info("running warehouse query (%s) as %s over %s", used, role, ", ".join(checked.tables))
-        with connect_reader(self._conninfo, role) as conn:
+        with self._readers(role) as conn:
             result = self._executor.run(conn, checked)
         return SqlAnswer(
             question=question,

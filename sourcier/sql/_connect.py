@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
+
+from psycopg import Connection
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from sourcier.config import Settings
 from sourcier.errors import ConfigError
 from sourcier.llm import ChatModel
 from sourcier.sql._answer import SqlAnswer, WarehouseAnswerer
 from sourcier.sql._catalogue import Catalogue, load_catalogue
-from sourcier.sql._execute import SqlExecutor
+from sourcier.sql._execute import ReaderConnection, ReaderPools, SqlExecutor
 from sourcier.sql._generate import SqlGenerator
 from sourcier.sql._llm import LlmSqlGenerator
 from sourcier.sql._templates import TemplateSqlGenerator
 from sourcier.sql._validate import SqlValidator
-from sourcier.store import database
+from sourcier.store import database, database_exists
 
 WAREHOUSE_DATABASE = "warehouse"
 
@@ -39,26 +43,67 @@ def catalogue_from(settings: Settings) -> Catalogue:
     return load_catalogue(settings.warehouse_catalogue)
 
 
-def ask_warehouse(
-    settings: Settings, question: str, principals: Sequence[str], *, model: ChatModel | None = None
-) -> SqlAnswer:
-    """The warehouse answer for the CLI and the API alike: the model writes the SQL, the templates behind it.
+class Warehouse:
+    """The warehouse a process asks: where it is, its catalogue, and reader connections pooled per role.
 
-    Without a model the templates write it alone. Raises `SqlRefused` (explained in plain words) or
-    `ConfigError` (no warehouse); a question no generator can turn into SQL answers "Je ne sais pas".
+    Built once by a composition root (the app, a CLI command) and closed with it. When it is the
+    `warehouse` database of sourcier's own embedded server, it exists only once `sourcier warehouse demo`
+    made it, which `reachable` looks up at each question (it may appear while the server runs).
     """
-    catalogue = catalogue_from(settings)
-    templates = TemplateSqlGenerator()
-    generator: SqlGenerator = templates if model is None else LlmSqlGenerator(model, max_rows=settings.sql_max_rows)
-    with warehouse(settings) as conninfo:
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        conninfo: str,
+        embedded: bool = False,
+        readers: ReaderConnection | None = None,
+    ) -> None:
+        self._settings = settings
+        self._conninfo = conninfo
+        self._embedded = embedded
+        self.catalogue = catalogue_from(settings)
+        self._pools = ReaderPools(conninfo) if readers is None else None
+        self._readers: ReaderConnection = readers if readers is not None else self._pools  # type: ignore[assignment]
+
+    def reachable(self, conn: Connection[Any]) -> bool:
+        """Whether it can be asked now; `conn` is a connection to sourcier's own database (same server)."""
+        if not self._embedded:
+            return True
+        return database_exists(conn, str(conninfo_to_dict(self._conninfo).get("dbname", WAREHOUSE_DATABASE)))
+
+    def answer(self, question: str, principals: Sequence[str], *, model: ChatModel | None = None) -> SqlAnswer:
+        """The model writes the SQL, the templates behind it; without a model the templates alone.
+
+        Raises `SqlRefused` (explained in plain words) or `BackendUnavailable`; a question no generator can
+        turn into SQL answers "Je ne sais pas".
+        """
+        templates = TemplateSqlGenerator()
+        settings = self._settings
+        generator: SqlGenerator = templates if model is None else LlmSqlGenerator(model, max_rows=settings.sql_max_rows)
         answerer = WarehouseAnswerer(
-            conninfo=conninfo,
-            catalogue=catalogue,
+            readers=self._readers,
+            catalogue=self.catalogue,
             generator=generator,
             fallback=None if model is None else templates,
-            validator=SqlValidator(catalogue=catalogue, max_rows=settings.sql_max_rows),
+            validator=SqlValidator(catalogue=self.catalogue, max_rows=settings.sql_max_rows),
             executor=SqlExecutor(
                 max_rows=settings.sql_max_rows, max_bytes=settings.sql_max_bytes, timeout_ms=settings.sql_timeout_ms
             ),
         )
         return answerer.run(question, principals)
+
+    def close(self) -> None:
+        if self._pools is not None:
+            self._pools.close()
+
+
+def warehouse_for(settings: Settings, *, embedded_server: str | None) -> Warehouse | None:
+    """The warehouse of these settings: `warehouse_url`, else the `warehouse` database of sourcier's embedded
+    server (`embedded_server`: the conninfo of sourcier's database on it, when sourcier runs its own); None
+    when there is neither."""
+    if settings.warehouse_url is not None:
+        return Warehouse(settings, conninfo=settings.warehouse_url.get_secret_value())
+    if embedded_server is None:
+        return None
+    return Warehouse(settings, conninfo=make_conninfo(embedded_server, dbname=WAREHOUSE_DATABASE), embedded=True)

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 from psycopg import Connection, errors
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from sourcier.errors import BackendUnavailable, SqlRefused
 from sourcier.sql._validate import ValidatedQuery
@@ -54,6 +58,10 @@ class SqlResult:
     role: str
 
 
+_APPLICATION = "sourcier-sql"
+_READ_ONLY = "-c default_transaction_read_only=on"
+
+
 def connect_reader(conninfo: str, role: str) -> Connection[Any]:
     """A connection to the warehouse logged in as the read-only `role` (the user in `conninfo` is replaced).
 
@@ -61,18 +69,73 @@ def connect_reader(conninfo: str, role: str) -> Connection[Any]:
     password file (PGPASSFILE) or a matching pg_hba rule.
     """
     try:
-        return psycopg.connect(
-            conninfo,
-            user=role,
-            autocommit=True,
-            application_name="sourcier-sql",
-            options="-c default_transaction_read_only=on",
-        )
+        return psycopg.connect(conninfo, user=role, autocommit=True, application_name=_APPLICATION, options=_READ_ONLY)
     except psycopg.OperationalError as exc:
-        raise BackendUnavailable(
-            f"Could not connect to the warehouse as {role}.",
-            hint="run `sourcier warehouse demo`, or check SOURCIER_WAREHOUSE_URL and the reader roles",
-        ) from exc
+        raise _cannot_connect(role) from exc
+
+
+ReaderConnection = Callable[[str], AbstractContextManager[Connection[Any]]]
+"""Lends a connection to the warehouse logged in as a reader role, for one query."""
+
+
+def direct_readers(conninfo: str) -> ReaderConnection:
+    """A new connection per query (`connect_reader`): for one-off commands and tests; servers pool them."""
+    return lambda role: connect_reader(conninfo, role)
+
+
+class ReaderPools:
+    """One small pool of read-only connections per reader role, opened on first use, for a server's life.
+
+    A pooled connection carries nothing from one query to the next: the executor runs each query in a
+    rolled-back READ ONLY transaction whose limits are transaction-local.
+    """
+
+    def __init__(self, conninfo: str, *, max_size: int = 4, timeout_s: float = 5.0) -> None:
+        self._conninfo = conninfo
+        self._max_size = max_size
+        self._timeout_s = timeout_s
+        self._pools: dict[str, ConnectionPool[Connection[Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _pool(self, role: str) -> ConnectionPool[Connection[Any]]:
+        with self._lock:
+            pool = self._pools.get(role)
+            if pool is None:
+                pool = ConnectionPool(
+                    self._conninfo,
+                    min_size=0,
+                    max_size=self._max_size,
+                    kwargs={"user": role, "autocommit": True, "application_name": _APPLICATION, "options": _READ_ONLY},
+                    name=f"sourcier-sql-{role}",
+                    open=True,
+                )
+                self._pools[role] = pool
+            return pool
+
+    @contextmanager
+    def __call__(self, role: str) -> Iterator[Connection[Any]]:
+        pool = self._pool(role)
+        try:
+            conn = pool.getconn(timeout=self._timeout_s)
+        except PoolTimeout as exc:
+            raise _cannot_connect(role) from exc
+        try:
+            yield conn
+        finally:
+            pool.putconn(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+
+def _cannot_connect(role: str) -> BackendUnavailable:
+    return BackendUnavailable(
+        f"Could not connect to the warehouse as {role}.",
+        hint="run `sourcier warehouse demo`, or check SOURCIER_WAREHOUSE_URL and the reader roles",
+    )
 
 
 def _cell(value: object) -> Cell:

@@ -12,16 +12,9 @@ questions); `choose_route` adds what the caller forces and whether a warehouse i
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from psycopg import Connection
-
-from sourcier.config import Settings
 from sourcier.sql._catalogue import Catalogue
-from sourcier.sql._connect import WAREHOUSE_DATABASE
 from sourcier.sql._templates import TemplateSqlGenerator, normalise
-
-Route = Literal["documents", "warehouse", "both"]
+from sourcier.types import AskMode, Route
 
 _FIGURE_WORDS = frozenset(
     "combien nombre total totale somme moyenne moyen top classement evolution how many much count sum average".split()
@@ -50,29 +43,12 @@ def route(question: str, catalogue: Catalogue) -> Route:
     return "documents"
 
 
-def warehouse_reachable(settings: Settings, conn: Connection[Any] | None = None) -> bool:
-    """Whether a warehouse can be asked: `warehouse_url` set, or the embedded server holds the `warehouse` database.
-
-    `conn` is a connection to sourcier's own (embedded) database, used to look the warehouse database up
-    without creating it (`sourcier warehouse demo` creates and loads it).
-    """
-    if settings.warehouse_url is not None:
-        return True
-    if settings.database_url is not None or conn is None:
-        return False
-    row = conn.execute(_WAREHOUSE_EXISTS, {"name": WAREHOUSE_DATABASE}).fetchone()
-    return row is not None
-
-
-_WAREHOUSE_EXISTS = "SELECT 1 FROM pg_database WHERE datname = %(name)s"
-
-
-def choose_route(
-    question: str, catalogue: Catalogue, *, reachable: bool, force: Literal["auto", "documents", "warehouse"] = "auto"
-) -> Route:
-    """The route a caller (CLI, API mode "auto") takes: forced, else `route`, never the warehouse without one."""
-    if force != "auto":
-        return force
+def choose_route(question: str, catalogue: Catalogue, *, reachable: bool, force: AskMode = AskMode.AUTO) -> Route:
+    """The route a question takes: forced, else `route`, never the warehouse without one."""
+    if force == AskMode.DOCUMENTS:
+        return "documents"
+    if force == AskMode.WAREHOUSE:
+        return "warehouse"
     if not reachable:
         return "documents"
     return route(question, catalogue)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from importlib import resources
 from typing import Any
 
@@ -14,6 +15,7 @@ from psycopg import Connection, sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from sourcier.errors import BackendUnavailable
+from sourcier.store.search import SideLeg
 
 log = logging.getLogger(__name__)
 
@@ -27,34 +29,41 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 """
 
 
+def open_autocommit(conninfo: str, *, unreachable: str, hint: str) -> Connection[Any]:
+    """A plain autocommit connection; a server that cannot be reached is BackendUnavailable(`unreachable`)."""
+    try:
+        return psycopg.connect(conninfo, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise BackendUnavailable(unreachable, hint=hint) from exc
+
+
 def connect(conninfo: str) -> Connection[Any]:
     """An autocommit connection with pgvector's types registered; atomic work goes in `conn.transaction()`.
 
     Run `migrate` once on a fresh database (it creates the vector extension and registers the types).
     """
-    try:
-        conn = psycopg.connect(conninfo, autocommit=True)
-    except psycopg.OperationalError as exc:
-        raise BackendUnavailable(
-            "Could not connect to PostgreSQL.", hint="check SOURCIER_DATABASE_URL and that the server runs"
-        ) from exc
+    conn = open_autocommit(
+        conninfo,
+        unreachable="Could not connect to PostgreSQL.",
+        hint="check SOURCIER_DATABASE_URL and that the server runs",
+    )
     with contextlib.suppress(psycopg.ProgrammingError):
         register_vector(conn)  # fails before the first migration, which creates the extension and registers
     return conn
 
 
 @contextlib.contextmanager
-def spare_connection(pool: ConnectionPool[Connection[Any]]) -> Iterator[Connection[Any] | None]:
-    """A connection the pool has idle now, else None after at most a millisecond: the hybrid search then
-    runs its legs one after the other. A busy server has no core to spare for a second leg anyway, and
-    the pool grows in the background for the next request."""
+def spare_connection(pool: ConnectionPool[Connection[Any]], threads: Executor) -> Iterator[SideLeg | None]:
+    """A connection the pool has idle now (with `threads` to run a leg on it), else None after at most a
+    millisecond: the hybrid search then runs its legs one after the other. A busy server has no core to
+    spare for a second leg anyway, and the pool grows in the background for the next request."""
     try:
         conn = pool.getconn(timeout=0.001)
     except PoolTimeout:
         yield None
         return
     try:
-        yield conn
+        yield SideLeg(conn, threads)
     finally:
         pool.putconn(conn)
 
@@ -63,6 +72,11 @@ def migration_files() -> list[tuple[str, str]]:
     files = resources.files("sourcier.store").joinpath("migrations")
     out = [(f.name.removesuffix(".sql"), f.read_text("utf-8")) for f in files.iterdir() if f.name.endswith(".sql")]
     return sorted(out)
+
+
+def applied_migrations(conn: Connection[Any]) -> set[str]:
+    """The versions recorded as applied (readiness compares them with `migration_files`)."""
+    return {str(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}
 
 
 def migrate(conn: Connection[Any], *, before: str | None = None) -> list[str]:

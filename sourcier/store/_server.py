@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import Connection, sql
 
 from sourcier.config import Settings
 from sourcier.errors import BackendUnavailable
@@ -62,6 +62,11 @@ def _ensure_database(admin_uri: str, name: str) -> None:
         if not exists:
             log.info("creating database %s", name)
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def database_exists(conn: Connection[Any], name: str) -> bool:
+    """Whether the server `conn` is connected to holds a database called `name` (looked up, never created)."""
+    return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
 def describe(conninfo: str) -> str:

@@ -47,7 +47,7 @@ FROM (
 """
 
 # Per-document passage counts of each lexeme: document frequencies over a caller's visible documents
-# are summed from one row per visible document (search.py) instead of counted over every posting; with
+# are summed from one row per visible document (search/_fulltext.py) instead of counted over every posting; with
 # the largest term frequencies and the shortest passage, for the pruning's upper bounds.
 _INSERT_DOCUMENT_TERMS = """
 INSERT INTO document_terms (lexeme, language, document_id, n_chunks, max_tf_body, max_tf_head, min_dl)
@@ -83,8 +83,8 @@ def replace_chunks(
 ) -> None:
     """Swap a document's passages for new ones. Call inside the document's transaction.
 
-    Passages carry their document's access list (denormalised, GIN-indexed) so that the vector leg can
-    filter inside its index scan.
+    Passages carry their document's access list (a copy, not indexed: migration 0003 dropped its GIN index)
+    so that the vector leg can filter on it inside its HNSW index scan.
     """
     if len(chunks) != len(vectors):
         raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")

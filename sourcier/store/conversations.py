@@ -16,6 +16,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from sourcier.store.reading import readable_passages
+from sourcier.types import AnswerRecord, Citation
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,22 +53,6 @@ class AnswerRow:
                 return None
             pairs.append((passage, document))
         return pairs
-
-
-@dataclass(frozen=True, slots=True)
-class NewAnswer:
-    question: str
-    language: str
-    text: str
-    found: bool
-    citations: list[dict[str, Any]]
-    model: str | None = None
-    prompt_version: str | None = None
-    citation_validity: float | None = None
-    notice: str | None = None
-    sql: str | None = None
-    result_table: dict[str, Any] | None = None
-    regenerated_from: int | None = None
 
 
 _CREATE = """
@@ -170,14 +155,48 @@ RETURNING id
 """
 
 
-def add_answer(conn: Connection[Any], user: str, conversation_id: int, a: NewAnswer) -> int:
-    values = {f: getattr(a, f) for f in NewAnswer.__dataclass_fields__}
-    values["citations"] = Jsonb(a.citations)
-    values["result_table"] = None if a.result_table is None else Jsonb(a.result_table)
+def add_answer(conn: Connection[Any], user: str, record: AnswerRecord) -> tuple[int, int]:
+    """Stores `record` in its conversation, or in a new one titled by its question when it has none.
+
+    Returns (conversation id, answer id). The citations keep what the answer showed of each passage (title,
+    section, path, page, highlights) and its ids, against which `withheld` checks the reader's rights.
+    """
+    conversation_id = record.conversation_id
+    if conversation_id is None:
+        conversation_id = create(conn, user, record.question)
+    table = None if record.table is None else {"columns": list(record.table.columns), "rows": record.table.json_rows()}
+    values = {
+        "question": record.question,
+        "language": record.language,
+        "text": record.text,
+        "found": record.found,
+        "citations": Jsonb([citation_json(c) for c in record.citations]),
+        "model": record.model,
+        "prompt_version": record.prompt_version,
+        "citation_validity": record.citation_validity,
+        "notice": record.notice,
+        "sql": record.sql,
+        "result_table": None if table is None else Jsonb(table),
+        "regenerated_from": record.regenerated_from,
+    }
     row = conn.execute(_ADD, {**values, "conversation": conversation_id, "user": user}).fetchone()
     if row is None:
         raise LookupError(conversation_id)
-    return int(row[0])
+    return conversation_id, int(row[0])
+
+
+def citation_json(c: Citation) -> dict[str, Any]:
+    """A citation as stored with its answer (and as the API shows it): the passage's place, not its text."""
+    return {
+        "number": c.number,
+        "passage_id": c.hit.chunk_id,
+        "document_id": c.hit.document_id,
+        "title": c.hit.title,
+        "section": c.hit.section,
+        "path": c.hit.path,
+        "page": c.hit.page,
+        "highlights": [[s, e] for s, e in c.highlights],
+    }
 
 
 _DELETE = """

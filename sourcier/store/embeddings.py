@@ -150,11 +150,25 @@ def start_building(conn: Connection[Any], model_id: str, dimension: int) -> None
     conn.execute(_START_BUILDING, {"model": model_id, "dim": dimension})
 
 
+# Passages in reading order (source, document uri, position), not id order: ids are opaque, so id order
+# would put passages of many documents, and copies of one text, into the same batch by chance. The
+# cursor is the last passage handed out, looked up again (a passage deleted since restarts the pass from
+# the first passage still missing: what was embedded is in the cache, so nothing is embedded twice). The
+# row comparison on (source_id, uri) lets the scan start in that unique index, at the cursor's document.
 _MISSING = """
-SELECT c.id AS chunk_id, c.text_hash, c.heading, c.text FROM chunks AS c
-WHERE c.id > %(after)s AND c.embedding_model <> %(model)s
+WITH after AS MATERIALIZED (
+    SELECT coalesce(max(d.source_id), 0) AS source_id, coalesce(max(d.uri), '') AS uri,
+           coalesce(max(c.position), -1) AS position
+    FROM chunks AS c JOIN documents AS d ON d.id = c.document_id
+    WHERE c.id = %(after)s
+)
+SELECT c.id AS chunk_id, c.text_hash, c.heading, c.text
+FROM documents AS d JOIN chunks AS c ON c.document_id = d.id
+WHERE (d.source_id, d.uri) >= (SELECT source_id, uri FROM after)
+  AND (d.source_id, d.uri, c.position) > (SELECT source_id, uri, position FROM after)
+  AND c.embedding_model <> %(model)s
   AND NOT EXISTS (SELECT 1 FROM embedding_cache AS e WHERE e.model_id = %(model)s AND e.text_hash = c.text_hash)
-ORDER BY c.id
+ORDER BY d.source_id, d.uri, c.position
 LIMIT %(n)s
 """
 
@@ -168,7 +182,8 @@ class MissingVector:
 
 
 def missing_vectors(conn: Connection[Any], model_id: str, *, after: int, n: int) -> list[MissingVector]:
-    """Passages after chunk id `after` that have no vector of `model_id` yet (in id order: resumable)."""
+    """Passages after the passage `after` (an id; 0 for the first) that have no vector of `model_id` yet,
+    in reading order: the last one's id is the next call's `after`."""
     with conn.cursor(row_factory=class_row(MissingVector)) as cur:
         return cur.execute(_MISSING, {"model": model_id, "after": after, "n": n}).fetchall()
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString, TypeVar
 
 from psycopg import Connection
 from psycopg.rows import class_row
 
 from sourcier.store.search import as_reader, checked_principals
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +52,7 @@ WHERE d.id = %(id)s AND d.status = 'indexed' AND d.acl && %(principals)s::text[]
 
 
 def document(conn: Connection[Any], document_id: int, principals: Sequence[str]) -> DocumentView | None:
-    who = checked_principals(principals)
-    with conn.transaction(), conn.cursor(row_factory=class_row(DocumentView)) as cur:
-        as_reader(cur, who)
-        cur.execute(_DOCUMENT, {"id": document_id, "principals": who})
-        return cur.fetchone()
+    return _read_one(conn, DocumentView, _DOCUMENT, document_id, principals)
 
 
 # A passage is readable when both its own access list and its document's meet the caller's principals.
@@ -69,10 +67,17 @@ WHERE c.id = %(id)s AND {_PASSAGE_READABLE}
 
 
 def passage(conn: Connection[Any], passage_id: int, principals: Sequence[str]) -> PassageView | None:
+    return _read_one(conn, PassageView, _PASSAGE, passage_id, principals)
+
+
+def _read_one(
+    conn: Connection[Any], view: type[V], query: LiteralString, row_id: int, principals: Sequence[str]
+) -> V | None:
+    """The row `query` selects by `%(id)s`, as the caller: on their principals in SQL and under row-level security."""
     who = checked_principals(principals)
-    with conn.transaction(), conn.cursor(row_factory=class_row(PassageView)) as cur:
+    with conn.transaction(), conn.cursor(row_factory=class_row(view)) as cur:
         as_reader(cur, who)
-        cur.execute(_PASSAGE, {"id": passage_id, "principals": who})
+        cur.execute(query, {"id": row_id, "principals": who})
         return cur.fetchone()
 
 

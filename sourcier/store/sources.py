@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString
 
 from psycopg import Connection
 from psycopg.rows import class_row
@@ -123,17 +123,20 @@ def remove_source(conn: Connection[Any], name: str) -> None:
         raise NotFound(f"no source named {name!r}", hint="see `sourcier source list`")
 
 
-_GET = """
-SELECT id, name, kind, location, every_s, default_acl, settings, next_run_at FROM sources WHERE name = %(name)s
-"""
+_SOURCE = "SELECT id, name, kind, location, every_s, default_acl, settings, next_run_at FROM sources"
+
+
+def _one_source(conn: Connection[Any], query: LiteralString, params: dict[str, Any], missing: NotFound) -> Source:
+    with conn.cursor(row_factory=class_row(Source)) as cur:
+        row = cur.execute(query, params).fetchone()
+    if row is None:
+        raise missing
+    return row
 
 
 def get_source(conn: Connection[Any], name: str) -> Source:
-    with conn.cursor(row_factory=class_row(Source)) as cur:
-        row = cur.execute(_GET, {"name": name}).fetchone()
-    if row is None:
-        raise NotFound(f"no source named {name!r}", hint="add it with `sourcier source add NAME LOCATION`")
-    return row
+    missing = NotFound(f"no source named {name!r}", hint="add it with `sourcier source add NAME LOCATION`")
+    return _one_source(conn, f"{_SOURCE} WHERE name = %(name)s", {"name": name}, missing)
 
 
 _DUE = """
@@ -192,14 +195,6 @@ def run_errors(conn: Connection[Any], run_id: int) -> list[ItemError]:
         return cur.execute(_ERRORS, {"run": run_id}).fetchall()
 
 
-_BY_ID = """
-SELECT id, name, kind, location, every_s, default_acl, settings, next_run_at FROM sources WHERE id = %(id)s
-"""
-
-
 def source_by_id(conn: Connection[Any], source_id: int) -> Source:
-    with conn.cursor(row_factory=class_row(Source)) as cur:
-        row = cur.execute(_BY_ID, {"id": source_id}).fetchone()
-    if row is None:
-        raise NotFound(f"no source with id {source_id}")
-    return row
+    missing = NotFound(f"no source with id {source_id}")
+    return _one_source(conn, f"{_SOURCE} WHERE id = %(id)s", {"id": source_id}, missing)

@@ -41,6 +41,18 @@ class ListingProblem:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusedItem(ListingProblem):
+    """An entry sourcier will never index (a symbolic link): reported like any listing problem, but what
+    was indexed under its name is not kept, since no later run will read it either."""
+
+
+@dataclass(frozen=True, slots=True)
+class NothingListed(ListingProblem):
+    """The source itself could not be listed (a folder missing, unmounted, unreadable): the run must fail and
+    keep every document, rather than take an empty listing for a source whose items were all deleted."""
+
+
+@dataclass(frozen=True, slots=True)
 class FetchedItem:
     """An item's content, as a local file the loaders can read (its suffix picks the loader).
 
@@ -68,7 +80,11 @@ class Connector(Protocol):
     kind: str
 
     def list_items(self) -> Iterator[ItemRef | ListingProblem]:
-        """Every item the source holds now, in a stable order; problems are yielded, never raised."""
+        """Every item the source holds now, in a stable order; problems are yielded, never raised.
+
+        A plain ListingProblem keeps what was indexed under its uri (and under it, as a folder); a RefusedItem
+        lets it go; a NothingListed fails the whole run.
+        """
         ...
 
     def fetch(self, ref: ItemRef, *, known_version: str | None, scratch: Path) -> FetchedItem:

@@ -20,19 +20,14 @@ def _filesystem(location: str, settings: Settings, source_settings: Mapping[str,
 
 
 def _web(location: str, settings: Settings, source_settings: Mapping[str, Any]) -> Connector:
-    from sourcier.sync._web import WebConnector  # imported only when a web source is synced
+    # Imported only when a web source is synced (the HTTP and HTML libraries are not needed otherwise).
+    from sourcier.sync._web import WebConnector
+    from sourcier.sync._web_options import WebOptions
 
-    options = {"max_bytes": settings.max_file_bytes, **{k: v for k, v in source_settings.items() if k in _WEB_OPTIONS}}
-    return WebConnector(
-        start_url=location,
-        read=source_settings.get("read"),
-        allow_private_web=settings.allow_private_web_sources,
-        **options,
+    options = WebOptions.from_source_settings(
+        source_settings, max_bytes=settings.max_file_bytes, allow_private_web=settings.allow_private_web_sources
     )
-
-
-_WEB_OPTIONS = frozenset({"discovery", "max_pages", "max_depth", "include", "exclude", "user_agent", "delay_s",
-                          "connect_timeout_s", "read_timeout_s", "listing_budget_s", "max_bytes"})  # fmt: skip
+    return WebConnector(start_url=location, options=options)
 
 
 CONNECTORS: dict[str, ConnectorFactory] = {

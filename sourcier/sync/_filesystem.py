@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sourcier.sync._access import DEFAULT_ACL, AccessRules
-from sourcier.sync._connector import FetchedItem, FetchFailed, ItemRef, ListingProblem
+from sourcier.sync._connector import FetchedItem, FetchFailed, ItemRef, ListingProblem, NothingListed, RefusedItem
 from sourcier.sync._scan import LINK_TO_FILE, LINK_TO_FOLDER, open_inside, scan_folder
 
 MISSING_FOLDER = "the folder does not exist or is not a folder"
-
-
-@dataclass(frozen=True, slots=True)
-class RefusedItem(ListingProblem):
-    """An entry sourcier will never index (a symbolic link): reported like any listing problem, but what
-    was indexed under its name is not kept, since no later run will read it either."""
-
-
-@dataclass(frozen=True, slots=True)
-class NothingListed(ListingProblem):
-    """The source's folder itself could not be listed (missing, unmounted, unreadable): the run must fail
-    and keep every document, rather than take an empty listing for a source whose files were all deleted."""
 
 
 def stat_version(size: int, modified_at: datetime) -> str:

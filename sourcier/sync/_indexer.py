@@ -1,8 +1,8 @@
-"""Index a folder: scan, skip what has not changed, parse in worker processes while the main process
-embeds and writes, one transaction per document.
+"""What the steps of a sync share: progress events and the report, the chunking fingerprint, a file's
+hash, parsing one file (in this process or in a parse worker's) and embedding through the cache.
 
-Parsing and splitting are CPU work in pure Python, so they run in a process pool and overlap with the
-embedder (the physical limit on small machines). Vectors are looked up in the embedding cache first:
+Parsing and splitting are CPU work in pure Python, so a large batch is parsed in a process pool
+(`_parsing.ParsePool`), several files at once. Vectors are looked up in the embedding cache first:
 unchanged passage texts are never embedded again.
 """
 
@@ -53,8 +53,8 @@ class IndexReport:
     chunks: int = 0
     embedded: int = 0  # passages that cost an embedding call
     reused: int = 0  # passages whose vector came from the cache
-    # Seconds per stage. Parse and split run in worker processes (summed over files), overlapping
-    # embed and store in the main process; wall is the whole run.
+    # Seconds per stage. Parse and split are summed over files, several of which a large batch parses at
+    # once in worker processes (so they may add up to more than wall, the whole run).
     seconds: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("parse", "split", "embed", "store", "wall"), 0.0)
     )

@@ -8,11 +8,12 @@ call (401), which sends the page there too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Final
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Cookie, Header, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -32,13 +33,38 @@ SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
 AcceptLanguage = Annotated[str | None, Header(alias="accept-language")]
 
 
-def _render(request: Request, template: str, lang: str, *, remember: bool, **extra: object) -> Response:
-    strings = STRINGS[lang]
-    response = _templates.TemplateResponse(request, template, {"lang": lang, "t": strings, "i18n": strings, **extra})
+@dataclass(frozen=True, slots=True)
+class _Language:
+    """The page's language, and whether the URL asked for it (`?lang=`, then remembered in a cookie)."""
+
+    code: str
+    asked: bool
+
+
+def _page_language(
+    lang: LangQuery = None, lang_cookie: LangCookie = None, accept_language: AcceptLanguage = None
+) -> _Language:
+    return _Language(choose_language(lang, lang_cookie, accept_language), asked=lang is not None)
+
+
+PageLanguage = Annotated[_Language, Depends(_page_language)]
+
+
+def _render(request: Request, template: str, language: _Language, **extra: object) -> Response:
+    strings = STRINGS[language.code]
+    context = {"lang": language.code, "t": strings, "i18n": strings, **extra}
+    response = _templates.TemplateResponse(request, template, context)
     response.headers["Cache-Control"] = "no-store"
-    if remember:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    if language.asked:
+        response.set_cookie(LANG_COOKIE, language.code, max_age=365 * 86400, samesite="lax", httponly=True)
     return response
+
+
+def _signed_in_page(request: Request, language: _Language, session: str | None, *, page: str, path: str) -> Response:
+    """A page for signed-in visitors; without a session cookie, the sign-in page first (then back to `path`)."""
+    if not session:
+        return _to_login(path)
+    return _render(request, f"{page}.html", language, page=page)
 
 
 def _to_login(next_path: str) -> RedirectResponse:
@@ -72,43 +98,20 @@ def _safe_next(next_path: str | None) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def chat_page(
-    request: Request,
-    lang: LangQuery = None,
-    lang_cookie: LangCookie = None,
-    session: SessionCookie = None,
-    accept_language: AcceptLanguage = None,
-) -> Response:
+def chat_page(request: Request, language: PageLanguage, session: SessionCookie = None) -> Response:
     """The chat: question box, streamed answer, citations, history."""
-    if not session:
-        return _to_login("/")
-    chosen = choose_language(lang, lang_cookie, accept_language)
-    return _render(request, "chat.html", chosen, remember=lang is not None, page="chat")
+    return _signed_in_page(request, language, session, page="chat", path="/")
 
 
 @router.get("/admin", response_class=HTMLResponse)
-def admin_page(
-    request: Request,
-    lang: LangQuery = None,
-    lang_cookie: LangCookie = None,
-    session: SessionCookie = None,
-    accept_language: AcceptLanguage = None,
-) -> Response:
+def admin_page(request: Request, language: PageLanguage, session: SessionCookie = None) -> Response:
     """Sources and their syncs, users and groups, the overview (the API answers 403 to non-admins)."""
-    if not session:
-        return _to_login("/admin")
-    chosen = choose_language(lang, lang_cookie, accept_language)
-    return _render(request, "admin.html", chosen, remember=lang is not None, page="admin")
+    return _signed_in_page(request, language, session, page="admin", path="/admin")
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(
-    request: Request,
-    lang: LangQuery = None,
-    lang_cookie: LangCookie = None,
-    accept_language: AcceptLanguage = None,
-    next_path: Annotated[str | None, Query(alias="next")] = None,
+    request: Request, language: PageLanguage, next_path: Annotated[str | None, Query(alias="next")] = None
 ) -> Response:
     """The sign-in form; it posts to the API with fetch and then goes to `next` (a local path only)."""
-    chosen = choose_language(lang, lang_cookie, accept_language)
-    return _render(request, "login.html", chosen, remember=lang is not None, page="login", next=_safe_next(next_path))
+    return _render(request, "login.html", language, page="login", next=_safe_next(next_path))

@@ -23,7 +23,7 @@ from sourcier.api import create_app
 from sourcier.config import Settings
 from sourcier.store import users
 from tests.api.test_openai_compat import PUBLIC
-from tests.conftest import _TABLES, FakeEmbedder, add_document
+from tests.conftest import FakeEmbedder, add_document, empty_tables
 
 CHECKS = [not_a_server_error, response_schema_conformance]
 FUZZ = settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -46,7 +46,7 @@ def fuzzed_app(pg: str) -> Iterator[tuple[FastAPI, str]]:
         users.create_user(conn, "bob")
         token = users.create_token(conn, "bob", days=1)
         yield create_app(app_settings, embedder=emb), token
-        conn.execute(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE")
+        empty_tables(conn)
 
 
 @pytest.fixture(scope="module")

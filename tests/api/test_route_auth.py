@@ -40,7 +40,8 @@ def _walk(routes: list[Any]) -> list[APIRoute]:
 
 
 def _routes(api: Api) -> list[tuple[str, str]]:
-    return [(m, r.path) for r in _walk(list(api.app.routes)) for m in sorted(r.methods - {"HEAD", "OPTIONS"})]
+    routes = _walk(list(api.app.routes))
+    return [(m, r.path) for r in routes for m in sorted((r.methods or set()) - {"HEAD", "OPTIONS"})]
 
 
 def _url(path: str) -> str:

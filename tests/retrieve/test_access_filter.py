@@ -73,7 +73,7 @@ def test_reader_role_cannot_write_or_read_the_embedding_cache(corpus: Connection
                       "SELECT count(*) FROM embedding_cache"):  # fmt: skip
         with pytest.raises(psycopg.errors.InsufficientPrivilege), corpus.transaction(), corpus.cursor() as cur:
             as_reader(cur, BOB)
-            cur.execute(statement)  # type: ignore[arg-type]
+            cur.execute(statement)
 
 
 def test_revoking_access_takes_effect_at_commit(corpus: Connection[Any], fake_embedder: FakeEmbedder) -> None:

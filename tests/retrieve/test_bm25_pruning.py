@@ -29,10 +29,13 @@ p AS (
     SELECT t.*, (t.tf_body + %(hb)s * t.tf_head)::float8 AS tf, count(*) OVER (PARTITION BY t.lexeme, t.language) AS df
     FROM chunk_terms AS t JOIN q USING (lexeme, language) WHERE t.document_id IN (SELECT id FROM docs)
 )
-SELECT p.chunk_id,
-       sum(ln(1 + (s.n - p.df + 0.5) / (p.df + 0.5)) * p.tf * (%(k1)s + 1)
-           / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score
-FROM p CROSS JOIN s GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT %(k)s
+SELECT x.chunk_id, x.score FROM (
+    SELECT p.chunk_id,
+           sum(ln(1 + (s.n - p.df + 0.5) / (p.df + 0.5)) * p.tf * (%(k1)s + 1)
+               / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / s.avgdl))) AS score
+    FROM p CROSS JOIN s GROUP BY p.chunk_id
+) AS x JOIN chunks AS c ON c.id = x.chunk_id JOIN documents AS d ON d.id = c.document_id
+ORDER BY x.score DESC, d.path, d.uri, c.position LIMIT %(k)s  -- equal scores by content, as retrieval does
 """
 
 

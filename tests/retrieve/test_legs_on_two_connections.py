@@ -1,6 +1,7 @@
 """The hybrid legs run at once on two connections: the same hits as the single statement, in one snapshot."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -10,7 +11,7 @@ from psycopg import Connection
 from sourcier import store
 from sourcier.store import documents
 from sourcier.store import search as search_store
-from sourcier.store.search import SearchParams
+from sourcier.store.search import SearchParams, SideLeg
 from tests.conftest import FakeEmbedder, add_document
 
 PARAMS = SearchParams(k=5, candidates=20)
@@ -33,9 +34,9 @@ def corpus(conn: Connection[Any], fake_embedder: FakeEmbedder) -> Connection[Any
 
 
 @pytest.fixture
-def side(pg: str) -> Any:
-    with store.connect(pg) as c:
-        yield c
+def side(pg: str) -> Iterator[SideLeg]:
+    with store.connect(pg) as c, ThreadPoolExecutor(max_workers=1) as threads:
+        yield SideLeg(c, threads)
 
 
 def _hits(
@@ -48,7 +49,7 @@ def _hits(
 
 @pytest.mark.parametrize("exact_below", [0, 10**9])  # HNSW, then the exact scan
 def test_two_connections_give_the_hits_of_one_statement(
-    corpus: Connection[Any], side: Connection[Any], fake_embedder: FakeEmbedder, exact_below: int
+    corpus: Connection[Any], side: SideLeg, fake_embedder: FakeEmbedder, exact_below: int
 ) -> None:
     params = SearchParams(k=5, candidates=20, exact_below=exact_below)
     for who in AUDIENCES.values():
@@ -74,7 +75,7 @@ class _ChangeFirst:
 
 
 def test_both_legs_read_one_snapshot(
-    corpus: Connection[Any], side: Connection[Any], fake_embedder: FakeEmbedder, pg: str
+    corpus: Connection[Any], side: SideLeg, fake_embedder: FakeEmbedder, pg: str
 ) -> None:
     """An access change committed while the full-text leg runs applies to neither leg: the side connection
     imports the first one's snapshot (else its vector leg would see the change and the other not)."""
@@ -88,14 +89,15 @@ def test_both_legs_read_one_snapshot(
         with store.connect(pg) as admin:
             documents.set_acl(admin, doc[0], ("user:alice",))  # committed before the vector leg starts
 
-    during = _hits(corpus, fake_embedder, "plan social confidentiel", rh, _ChangeFirst(side, revoke))
+    changing = SideLeg(_ChangeFirst(side.conn, revoke), side.threads)  # type: ignore[arg-type]  # a stand-in
+    during = _hits(corpus, fake_embedder, "plan social confidentiel", rh, changing)
     assert during == before
     after = _hits(corpus, fake_embedder, "plan social confidentiel", rh, side)
     assert all(h.path != "/t/rh.md" for h in after)
 
 
 def test_a_failing_leg_leaves_both_connections_usable(
-    corpus: Connection[Any], side: Connection[Any], fake_embedder: FakeEmbedder
+    corpus: Connection[Any], side: SideLeg, fake_embedder: FakeEmbedder
 ) -> None:
     wrong = fake_embedder.embed_query("projet").copy()
     wrong[0] = float("nan")  # pgvector refuses it: the vector leg fails on the side connection
@@ -104,4 +106,4 @@ def test_a_failing_leg_leaves_both_connections_usable(
             corpus, "projet", wrong, model_id=fake_embedder.model_id, params=PARAMS, principals=["everyone"], side=side
         )
     assert _hits(corpus, fake_embedder, "projet Horizon", AUDIENCES["bob"], side)
-    assert side.execute("SELECT 1").fetchone() == (1,)
+    assert side.conn.execute("SELECT 1").fetchone() == (1,)

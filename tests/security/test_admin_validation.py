@@ -221,7 +221,7 @@ def test_the_watching_scheduler_checks_sourcier_toml_too(
     stop = threading.Event()
     stop.set()
     with pytest.raises(ConfigError, match="sourcier's own data directory"):
-        watching.watch(stop)
+        watching.watch(conn, stop)
     assert sources.list_sources(conn) == []
 
 def test_a_source_whose_folder_disappeared_fails_its_run_and_keeps_its_documents(

@@ -10,7 +10,7 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2  # what Starlette's TestClient is built on and returns (not httpx)
 import pytest
 from fastapi.testclient import TestClient
 from psycopg import Connection
@@ -43,7 +43,7 @@ def proxied(settings: Settings, conn: Connection[Any], fake_embedder: FakeEmbedd
         yield client
 
 
-def _sign_in(client: TestClient, name: str, password: str, address: str) -> httpx.Response:
+def _sign_in(client: TestClient, name: str, password: str, address: str) -> httpx2.Response:
     client.cookies.clear()
     return client.post(LOGIN, json={"username": name, "password": password}, headers={"X-Forwarded-For": address})
 

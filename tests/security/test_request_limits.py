@@ -7,11 +7,14 @@ and the text the query embedder reads.
 * A 300k-character earlier turn in /v1 messages is cut: what reaches the embedder stays small (recorded by
   a fake embedder, no timings).
 * The rewriter keeps to `max_history_tokens`, with a model (the prompt) and without (the appended question).
+* A NUL never reaches PostgreSQL: in any path parameter of any route (walked from `app.routes`) and in any
+  string of the admin's source bodies it is a 422 in the API's shape.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +23,7 @@ import pytest
 from annotated_types import Le
 from fastapi.testclient import TestClient
 from psycopg import Connection
+from starlette.types import Message, Scope
 
 from sourcier.answer import QuestionRewriter
 from sourcier.answer._rewrite import cut_to_tokens, estimate_tokens, fit_history
@@ -30,6 +34,7 @@ from sourcier.retrieve._hybrid import fit_window
 from sourcier.store import users
 from sourcier.types import Turn
 from tests.api.conftest import Api, api, people
+from tests.api.test_route_auth import _walk
 from tests.conftest import FakeEmbedder, add_document
 from tests.llm.scripted import FakeChatModel
 
@@ -128,17 +133,17 @@ def test_a_streamed_body_is_no_longer_read_once_past_the_limit(api: Api, people:
     """The app itself, called in ASGI with a body in 64 KiB messages (the test client would buffer it)."""
     token = api.token("alice")["Authorization"].encode()
     read = 0
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         nonlocal read
         read += 1
         return {"type": "http.request", "body": b"a" * (64 * 1024), "more_body": read < 64}  # 4 MiB offered
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
+    scope: Scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
         "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
         "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"), (b"authorization", token)],
@@ -302,3 +307,64 @@ def test_api_ask_follow_ups_keep_to_the_servers_history_budget(settings: Setting
         assert client.post(ASK, json=follow, headers=headers).status_code == 200
     assert emb.queries and all(q.startswith("Et le vendredi ? — télétravail") for q in emb.queries)
     assert max(len(q) for q in emb.queries) <= len("Et le vendredi ?") + 3 + 100 * 4
+
+
+# --- NUL in the path and in admin bodies ---------------------------------------------------------------------
+
+
+def _path_params(api: Api) -> list[tuple[str, str, str]]:
+    """(method, path template, parameter) for every path parameter of every route."""
+    return [(m, r.path, p) for r in _walk(list(api.app.routes)) for p in r.param_convertors
+            for m in sorted((r.methods or set()) - {"HEAD", "OPTIONS"})]  # fmt: skip
+
+
+def _fill(template: str, param: str, value: str) -> str:
+    """The path with `value` for `param` and a plain name for every other parameter."""
+    return re.sub(r"\{(\w+)\}", lambda m: value if m.group(1) == param else "rh", template)
+
+
+def test_a_nul_in_any_path_parameter_is_a_422_in_the_api_shape(api: Api, people: None) -> None:
+    """Each parameter in turn gets a NUL (alone and inside a name), the others a plain value; as an admin,
+    so that no 401 or 403 answers first. An int id refuses it as not a number, a name as NUL text: before
+    any statement, since PostgreSQL text cannot hold a NUL (the source routes answered a 500)."""
+    admin = api.token("root")
+    checked = 0
+    for method, template, param in _path_params(api):
+        for value in ("%00", "docs%00x"):
+            url = _fill(template, param, value)
+            kwargs: dict[str, Any] = {"json": {}} if method in ("POST", "PATCH", "PUT") else {}
+            r = api.client.request(method, url, headers=admin, **kwargs)
+            assert r.status_code == 422, (method, url, r.status_code, r.text)
+            _assert_api_shape(r.json(), "invalid_request")
+            assert r.json()["error"]["message"].startswith(f"path.{param}:"), (method, url, r.text)
+            checked += 1
+    assert checked >= 2 * 16, checked  # the id routes, the users', groups' and sources' names
+    assert api.client.get("/api/v1/documents/%00", headers=api.token("bob")).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/admin/sources", {"name": "do\x00cs", "location": "/srv/docs"}),
+        ("POST", "/api/v1/admin/sources", {"name": "docs", "location": "/srv/\x00docs"}),
+        ("POST", "/api/v1/admin/sources", {"name": "docs", "kind": "file\x00system", "location": "/srv/docs"}),
+        ("POST", "/api/v1/admin/sources", {"name": "docs", "location": "/srv/docs", "every": "1h\x00"}),
+        ("POST", "/api/v1/admin/sources", {"name": "docs", "location": "/srv/docs", "read": ["group:\x00rh"]}),
+        ("POST", "/api/v1/admin/sources", {"name": "docs", "location": "/srv/docs", "read": ["everyone\udc80"]}),
+        ("PATCH", "/api/v1/admin/sources/docs", {"location": "/srv/\x00docs"}),
+        ("PATCH", "/api/v1/admin/sources/docs", {"every": "\x00"}),
+        ("PATCH", "/api/v1/admin/sources/docs", {"read": ["everyone", "\x00"]}),
+    ],
+)
+def test_a_nul_in_a_source_body_is_a_422_before_any_check(
+    api: Api, people: None, method: str, path: str, body: dict[str, Any]
+) -> None:
+    """Every string of the source bodies is `Text`: refused by the schema, never handed to the location
+    checks or to PostgreSQL (and a PATCH of a missing source says 422 too: the body is read first)."""
+    raw = json.dumps(body)  # ASCII JSON: NUL and the lone surrogate as \\u escapes
+    headers = {**api.token("root"), "Content-Type": "application/json"}
+    r = api.client.request(method, path, content=raw, headers=headers)
+    assert r.status_code == 422, r.text
+    _assert_api_shape(r.json(), "invalid_request")
+    assert r.json()["error"]["message"].startswith("body."), r.text
+    assert api.conn.execute("SELECT count(*) FROM sources").fetchone() == (0,)

@@ -30,6 +30,7 @@ from sourcier.sql import (
     TemplateSqlGenerator,
     WarehouseAnswerer,
     connect_reader,
+    direct_readers,
 )
 from tests.llm.scripted import FakeChatModel
 
@@ -325,9 +326,9 @@ _QUESTIONS: list[tuple[str, frozenset[Status]] | tuple[str, frozenset[Status], t
 def cases() -> list[Case]:
     out: list[Case] = []
     for i, entry in enumerate(_SQL_CASES, 1):
-        out.append(_sql(i, entry[0], entry[1], entry[2] if len(entry) > 2 else EVERYONE))  # type: ignore[misc]
+        out.append(_sql(i, entry[0], entry[1], entry[2] if len(entry) > 2 else EVERYONE))
     for i, entry in enumerate(_QUESTIONS, 1):
-        out.append(_q(i, entry[0], entry[1], entry[2] if len(entry) > 2 else EVERYONE))  # type: ignore[misc]
+        out.append(_q(i, entry[0], entry[1], entry[2] if len(entry) > 2 else EVERYONE))
     out += _llm_cases(out)
     return out
 
@@ -382,7 +383,7 @@ def run_case(env: Env, case: Case) -> Outcome:
     try:
         if case.kind in ("question", "llm"):
             answerer = WarehouseAnswerer(
-                conninfo=env.conninfo,
+                readers=direct_readers(env.conninfo),
                 catalogue=env.catalogue,
                 generator=TemplateSqlGenerator() if case.kind == "question" else _obedient_model(case.reply),
                 fallback=TemplateSqlGenerator() if case.kind == "llm" else None,

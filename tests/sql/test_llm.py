@@ -15,7 +15,15 @@ import pytest
 from sourcier.config import Settings
 from sourcier.errors import SqlRefused
 from sourcier.llm import create_chat_model
-from sourcier.sql import Catalogue, LlmSqlGenerator, TemplateSqlGenerator, WarehouseAnswerer, extract_sql, load_prompt
+from sourcier.sql import (
+    Catalogue,
+    LlmSqlGenerator,
+    TemplateSqlGenerator,
+    WarehouseAnswerer,
+    direct_readers,
+    extract_sql,
+    load_prompt,
+)
 from tests.llm.scripted import Reply, ScriptedServer, Status
 from tests.sql.adversarial import Env, snapshot
 
@@ -30,7 +38,7 @@ def answerer(env: Env, server: ScriptedServer, *, fallback: bool = True) -> Ware
     model = create_chat_model(settings)
     assert model is not None
     return WarehouseAnswerer(
-        conninfo=env.conninfo,
+        readers=direct_readers(env.conninfo),
         catalogue=env.catalogue,
         generator=LlmSqlGenerator(model, max_rows=1000),
         fallback=TemplateSqlGenerator() if fallback else None,

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from psycopg import Connection
+from pydantic import SecretStr
 
 from sourcier.config import Settings
-from sourcier.sql import Catalogue, choose_route, route, warehouse_reachable
+from sourcier.sql import Catalogue, choose_route, route, warehouse_for
+from sourcier.types import AskMode
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "verdier-questions.jsonl"
 WAREHOUSE_QUESTIONS = [
@@ -50,15 +52,24 @@ def test_choose_route_forced_and_unreachable(catalogue: Catalogue) -> None:
     q = "combien de clients en 2024 ?"
     assert choose_route(q, catalogue, reachable=True) == "warehouse"
     assert choose_route(q, catalogue, reachable=False) == "documents"
-    assert choose_route(q, catalogue, reachable=True, force="documents") == "documents"
-    assert choose_route("Comment poser un congé ?", catalogue, reachable=True, force="warehouse") == "warehouse"
+    assert choose_route(q, catalogue, reachable=True, force=AskMode.DOCUMENTS) == "documents"
+    assert choose_route("Comment poser un congé ?", catalogue, reachable=True, force=AskMode.WAREHOUSE) == "warehouse"
 
 
-def test_warehouse_reachable(conn: Connection[Any], tmp_path: Path, pg: str, warehouse: str) -> None:
+def test_the_warehouse_of_the_settings_and_whether_it_can_be_asked(
+    conn: Connection[Any], tmp_path: Path, pg: str, warehouse: str
+) -> None:
     base: dict[str, Any] = {"home": tmp_path, "_env_file": None}
-    assert warehouse_reachable(Settings(**base, warehouse_url=warehouse))
-    assert not warehouse_reachable(Settings(**base, database_url=pg))  # an outside database, no warehouse URL
-    embedded = Settings(**base)
-    assert not warehouse_reachable(embedded, None)
-    conn.execute("SELECT 1")  # the session's server stands in for the embedded one: the demo database is not there
-    assert not warehouse_reachable(embedded, conn)
+    configured = warehouse_for(Settings(**base, warehouse_url=SecretStr(warehouse)), embedded_server=None)
+    assert configured is not None and configured.reachable(conn)
+    outside = Settings(**base, database_url=SecretStr(pg))  # a server of its own, no warehouse URL
+    assert warehouse_for(outside, embedded_server=None) is None
+    embedded = warehouse_for(Settings(**base), embedded_server=pg)
+    assert embedded is not None
+    # The session's server stands in for the embedded one: it has no `warehouse` database until the demo makes one.
+    assert not embedded.reachable(conn)
+    conn.execute("CREATE DATABASE warehouse")
+    try:
+        assert embedded.reachable(conn)
+    finally:
+        conn.execute("DROP DATABASE warehouse")

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from sourcier.sql import Catalogue, SqlAnswer, TemplateSqlGenerator, WarehouseAnswerer, route
+from sourcier.sql import Catalogue, SqlAnswer, TemplateSqlGenerator, WarehouseAnswerer, direct_readers, route
 from tests.sql.adversarial import Env
 
 RH = ["everyone", "group:rh"]
@@ -24,7 +24,7 @@ def admin(warehouse: str) -> Iterator[psycopg.Connection[Any]]:
 
 def ask(env: Env, question: str, principals: list[str] | None = None) -> SqlAnswer:
     answerer = WarehouseAnswerer(
-        conninfo=env.conninfo,
+        readers=direct_readers(env.conninfo),
         catalogue=env.catalogue,
         generator=TemplateSqlGenerator(),
         validator=env.validator,

@@ -85,8 +85,8 @@ def test_document_terms_count_passages_per_word_through_replacements_and_deletio
     chunks.replace_chunks(conn, a, [_chunk(0, "congés payés"), _chunk(1, "congés maladie"), _chunk(2, "frais")],
                           vecs, model_id="m", language="fr", acl=["everyone"])  # fmt: skip
     chunks.replace_chunks(conn, b, [_chunk(0, "congés")], vecs[:1], model_id="m", language="fr", acl=["everyone"])
-    cong = conn.execute("SELECT document_id, n_chunks FROM document_terms WHERE lexeme = 'cong' ORDER BY 1").fetchall()
-    assert cong == [(a, 2), (b, 1)]
+    cong = conn.execute("SELECT document_id, n_chunks FROM document_terms WHERE lexeme = 'cong'").fetchall()
+    assert dict(cong) == {a: 2, b: 1}  # ids are opaque: no order to rely on
     assert conn.execute(_DOCUMENT_TERMS_DRIFT).fetchone() == (0,)
     chunks.replace_chunks(conn, a, [_chunk(0, "frais")], vecs[:1], model_id="m", language="fr", acl=["everyone"])
     assert conn.execute(_DOCUMENT_TERMS_DRIFT).fetchone() == (0,)

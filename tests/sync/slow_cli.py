@@ -30,5 +30,4 @@ class SlowOtherEmbedder(OtherFakeEmbedder):
 
 if __name__ == "__main__":
     slow = SlowOtherEmbedder if os.environ.get("SOURCIER_TEST_EMBEDDER") == "other" else SlowEmbedder
-    cli.create_embedder = lambda settings: slow()  # type: ignore[assignment]
-    cli.app(sys.argv[1:])
+    cli.app(sys.argv[1:], obj=cli.Wiring(embedder=lambda settings: slow()))

@@ -219,9 +219,9 @@ def test_a_reindex_killed_with_sigkill_keeps_search_on_the_old_model_and_resumes
     models = conn.execute("SELECT state, model_id FROM embedding_models ORDER BY state").fetchall()
     assert models == [("active", "fake/bag-of-words"), ("building", "fake/bag-of-words-256")]
     assert conn.execute("SELECT DISTINCT embedding_model FROM chunks").fetchall() == [("fake/bag-of-words",)]
-    cached = conn.execute("SELECT count(*) FROM embedding_cache WHERE model_id = 'fake/bag-of-words-256'").fetchone()
+    kept = conn.execute("SELECT count(*) FROM embedding_cache WHERE model_id = 'fake/bag-of-words-256'").fetchone()
     resumed = _cli(tmp_path, pg, "reindex", env=other)
     out, _ = resumed.communicate(timeout=60)
     assert resumed.returncode == 0, out
-    assert cached is not None and f"{passages - cached[0]} passages embedded" in out, (out, passages, cached)
+    assert kept is not None and f"{passages - kept[0]} passages embedded" in out, (out, passages, kept)
     assert conn.execute("SELECT DISTINCT embedding_model FROM chunks").fetchall() == [("fake/bag-of-words-256",)]

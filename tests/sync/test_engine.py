@@ -1,5 +1,7 @@
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from sourcier.sync import (
     Scheduler,
     SyncAlreadyRunning,
     SyncEngine,
+    SyncReport,
     create_connector,
     parse_every,
     sync_declared_sources,
@@ -99,6 +102,12 @@ def test_a_second_sync_of_the_same_source_is_refused_while_one_runs(
         other.execute("SELECT pg_advisory_lock(%s, %s)", (0x50C7, source_id))
         with pytest.raises(SyncAlreadyRunning):
             _engine(quick, fake_embedder).run(conn, "docs")
+        other_pid = other.info.backend_pid
+    # The server ends a closed connection's backend (and drops its locks) a moment after the client leaves.
+    deadline = time.monotonic() + 10
+    while conn.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (other_pid,)).fetchone() is not None:
+        assert time.monotonic() < deadline, "the closed connection's backend is still there"
+        time.sleep(0.01)
     assert _engine(quick, fake_embedder).run(conn, "docs").counts["new"] == 6  # lock gone with the connection
 
 
@@ -237,6 +246,29 @@ def test_sources_from_config_and_the_schedule(
     assert conn.execute("SELECT DISTINCT acl FROM chunks").fetchall() == [(["group:rh"],)]
     sources.remove_source(conn, "rh")
     assert conn.execute("SELECT count(*) FROM documents").fetchone() == (0,)
+
+
+def test_the_watching_scheduler_syncs_on_the_connection_it_is_given(
+    conn: Connection[Any], quick: Settings, fake_embedder: FakeEmbedder, folder: Path
+) -> None:
+    """sourcier.toml's sources are stored, then what is due runs, all on the caller's connection: no database
+    of its own, so it reaches whichever one the process was composed with."""
+    declared = [SourceConfig(name="rh", location=str(folder / "rh"), every="1h")]
+    settings = quick.model_copy(update={"home": quick.home / "home", "sources": declared})
+    stop = threading.Event()
+    reports: list[SyncReport] = []
+
+    def first_report_stops(report: SyncReport) -> None:
+        reports.append(report)
+        stop.set()
+
+    scheduler = Scheduler(settings=settings, embedder=fake_embedder, on_report=first_report_stops, poll_s=0.01)
+    watching = threading.Thread(target=scheduler.watch, args=(conn, stop), daemon=True)
+    watching.start()
+    watching.join(timeout=60)
+    assert not watching.is_alive()
+    assert [(r.source, r.counts["new"]) for r in reports] == [("rh", 6)]
+    assert {s.name: s.documents for s in sources.list_sources(conn)} == {"rh": 6}
 
 
 def test_filesystem_connector_lists_acls_and_rule_problems(tmp_path: Path) -> None:

@@ -48,9 +48,11 @@ def _sync(conn: Connection[Any], settings: Settings, emb: FakeEmbedder) -> Any:
 
 
 def _top(conn: Connection[Any], emb: FakeEmbedder, question: str) -> list[tuple[str, str, float]]:
-    hits = HybridRetriever(embedder=emb, params=SearchParams(k=3), mode="vector").run(
-        conn, question, principals=["everyone"]
-    ).hits
+    hits = (
+        HybridRetriever(embedder=emb, params=SearchParams(k=3), mode="vector")
+        .run(conn, question, principals=["everyone"])
+        .hits
+    )
     return [(Path(h.path).name, h.text, round(h.vector_similarity or 0, 6)) for h in hits]
 
 

@@ -18,7 +18,7 @@ from sourcier.store import sources
 from sourcier.sync._connector import FetchFailed, ItemRef, ListingProblem, NotModified
 from sourcier.sync._connectors import create_connector
 from sourcier.sync._engine import SyncEngine
-from sourcier.sync._web import WebConnector, normalise_url
+from sourcier.sync._web import WebConnector, WebOptions, normalise_url
 from tests.conftest import FakeEmbedder
 from tests.sync._http import Route, Site, serve
 
@@ -36,11 +36,10 @@ def _html(*links: str, text: str = "Bonjour") -> bytes:
     return f"<html><head><title>t</title></head><body><main><p>{text}</p>{anchors}</main></body></html>".encode()
 
 
-def _connector(site: Site, path: str = "/docs/", **kwargs: object) -> WebConnector:
+def _connector(site: Site, path: str = "/docs/", **kwargs: Any) -> WebConnector:
     """The test server is on 127.0.0.1: reaching it takes the server's allow_private_web_sources."""
-    options: dict[str, object] = {"connect_timeout_s": 1.0, "read_timeout_s": 0.5, "allow_private_web": True,
-                                  **kwargs}  # fmt: skip
-    return WebConnector(start_url=site.url + path, **options)  # type: ignore[arg-type]
+    options = WebOptions(**{"connect_timeout_s": 1.0, "read_timeout_s": 0.5, "allow_private_web": True, **kwargs})
+    return WebConnector(start_url=site.url + path, options=options)
 
 
 def _split(items: list[ItemRef | ListingProblem]) -> tuple[dict[str, ItemRef], dict[str, str]]:
@@ -69,7 +68,7 @@ def test_sitemap_discovery_from_robots_index_and_lastmod(site: Site) -> None:
     site.routes["/docs/a"] = Route(body=_html(text="A"))
     site.routes["/docs/b"] = Route(body=_html(text="B"), etag='"b1"')
     site.routes["/docs/private/x"] = Route(body=_html())
-    with _connector(site, read=["group:staff"]) as web:
+    with _connector(site, read=("group:staff",)) as web:
         refs, problems = _split(list(web.list_items()))
     assert problems == {}
     assert list(refs) == [f"{site.url}/docs/a", f"{site.url}/docs/b"]
@@ -230,15 +229,18 @@ def test_listing_budget_and_max_pages_stop_the_crawl_with_a_problem(site: Site) 
 
 
 def test_configuration_is_validated_without_io() -> None:
-    web = WebConnector(start_url="HTTPS://Intranet.Example:443/docs/index.html#top", read=["group:staff"])
+    web = WebConnector(start_url="HTTPS://Intranet.Example:443/docs/index.html#top",
+                       options=WebOptions(read=("group:staff", "group:staff")))  # fmt: skip
     assert web.start_url == "https://intranet.example/docs/index.html" and web.acl == ("group:staff",)
     assert web.user_agent.startswith("sourcier/")
     assert normalise_url("http://h:80") == "http://h/"
-    for bad in ({"start_url": "ftp://x/"}, {"start_url": "https://x/", "read": ["staff"]},
-                {"start_url": "https://x/", "discovery": "crawl"}, {"start_url": "https://x/", "max_pages": 0},
-                {"start_url": "https://x/", "read_timeout_s": 0}):  # fmt: skip
+    with pytest.raises(ConfigError, match="not an http"):
+        WebConnector(start_url="ftp://x/")
+    bad_options: list[dict[str, Any]] = [{"read": ("staff",)}, {"discovery": "crawl"}, {"max_pages": 0},
+                                         {"max_depth": -1}, {"read_timeout_s": 0}, {"delay_s": -1}]  # fmt: skip
+    for bad in bad_options:
         with pytest.raises(ConfigError):
-            WebConnector(**bad)  # type: ignore[arg-type]
+            WebOptions(**bad)
 
 
 def test_web_source_end_to_end_sync_acl_change_and_delete(
@@ -282,7 +284,9 @@ def test_web_source_end_to_end_sync_acl_change_and_delete(
 
 def test_source_settings_reach_the_connector(settings: Settings) -> None:
     web = create_connector("web", "https://intranet.example/", settings,
-                           {"read_timeout_s": 2.5, "max_pages": 3, "read": ["group:staff"], "unknown": 1})  # fmt: skip
+                           {"read_timeout_s": 2.5, "max_pages": 3, "read": ["group:staff"], "unknown": 1,
+                            "exclude": ["*/private/*"]})  # fmt: skip
     assert isinstance(web, WebConnector)
-    assert (web.read_timeout_s, web.max_pages, web.acl) == (2.5, 3, ("group:staff",))
-    assert web.max_bytes == settings.max_file_bytes
+    assert web.options.exclude == ("*/private/*",) and web.options.read == ("group:staff",)
+    assert (web.options.read_timeout_s, web.options.max_pages, web.acl) == (2.5, 3, ("group:staff",))
+    assert web.options.max_bytes == settings.max_file_bytes

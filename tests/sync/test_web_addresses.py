@@ -13,16 +13,17 @@ from psycopg import Connection
 from sourcier.config import Settings
 from sourcier.errors import SyncError
 from sourcier.store import sources
-from sourcier.sync import _validate, _web
+from sourcier.sync import _validate, _web_http
 from sourcier.sync._connector import FetchFailed, ItemRef, ListingProblem
 from sourcier.sync._connectors import create_connector
 from sourcier.sync._engine import SyncEngine
-from sourcier.sync._web import WebConnector
+from sourcier.sync._web import WebConnector, WebOptions
 from tests.conftest import FakeEmbedder
 from tests.sync._http import Route, Site, serve
 
 PUBLIC = "93.184.216.34"
 HINT = "SOURCIER_ALLOW_PRIVATE_WEB_SOURCES"
+QUICK = WebOptions(connect_timeout_s=1.0, read_timeout_s=0.5)  # public addresses only, as by default
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def _problems(web: WebConnector) -> dict[str, str]:
 
 def test_a_crawl_of_a_loopback_site_is_refused_before_any_request(site: Site, tmp_path: Any) -> None:
     start = f"{site.url}/docs/"
-    with WebConnector(start_url=start, connect_timeout_s=1.0, read_timeout_s=0.5) as web:
+    with WebConnector(start_url=start, options=QUICK) as web:
         problems = _problems(web)
         ref = ItemRef(uri=f"{site.url}/docs/secret", path=f"{site.url}/docs/secret", version="sha256:x")
         with pytest.raises(FetchFailed, match=r"127\.0\.0\.1, a loopback address"):
@@ -76,10 +77,10 @@ def test_the_engine_records_the_refusal_as_the_run_error(
 def test_a_redirect_to_a_loopback_address_is_not_followed(
     site: Site, localhost_looks_public: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_web, "_peer_address", lambda response: PUBLIC)  # as if localhost were a public site
+    monkeypatch.setattr(_web_http, "_peer_address", lambda response: PUBLIC)  # as if localhost were a public site
     start = f"http://localhost:{site.port}/docs/"
     site.routes["/docs/"] = Route(status=302, location=f"{site.url}/docs/secret")
-    with WebConnector(start_url=start, connect_timeout_s=1.0, read_timeout_s=0.5) as web:
+    with WebConnector(start_url=start, options=QUICK) as web:
         problems = _problems(web)
     assert problems[start].startswith(f"redirects to {site.url}/docs/secret: refused: 127.0.0.1 resolves")
     assert "a loopback address" in problems[start]
@@ -91,7 +92,7 @@ def test_a_name_that_resolves_elsewhere_when_connecting_is_refused_unread(
 ) -> None:
     """DNS rebinding: the name passed the check, the connection reached loopback; nothing it sent is read."""
     start = f"http://localhost:{site.port}/docs/"
-    with WebConnector(start_url=start, connect_timeout_s=1.0, read_timeout_s=0.5) as web:
+    with WebConnector(start_url=start, options=QUICK) as web:
         problems = _problems(web)
     assert "the connection to localhost reached 127.0.0.1, a loopback address" in problems[start]
     assert site.hits("/docs/") == 0 and site.hits("/docs/secret") == 0
@@ -102,7 +103,7 @@ def test_the_servers_setting_reaches_the_connector(site: Site, settings: Setting
     lan = settings.model_copy(update={"allow_private_web_sources": True})
     allowed = create_connector("web", f"{site.url}/docs/", lan, {"allow_private_web": False})
     assert isinstance(refused, WebConnector) and isinstance(allowed, WebConnector)
-    assert not refused.allow_private_web and allowed.allow_private_web  # not a per-source option
+    assert not refused.options.allow_private_web and allowed.options.allow_private_web  # not a per-source option
     with allowed:
         refs = [i.uri for i in allowed.list_items() if isinstance(i, ItemRef)]
     assert refs == [f"{site.url}/docs/", f"{site.url}/docs/secret"]

@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from pydantic import SecretStr
 
 from sourcier import store
 from sourcier.api import create_app
 from sourcier.config import Settings
 from sourcier.store import users
 from sourcier.sync import FolderIndexer
-from tests.conftest import _TABLES, ROOT, FakeEmbedder
+from tests.conftest import ROOT, FakeEmbedder, empty_tables
 
 pytestmark = pytest.mark.slow  # about a minute: a server, a browser, four pages (CI runs slow tests)
 
@@ -55,8 +56,8 @@ def site(pg: str, warehouse: str, tmp_path_factory: pytest.TempPathFactory) -> I
     (docs / ".sourcier-access.toml").write_text('read = ["everyone"]\n', encoding="utf-8")
     extra = tmp_path_factory.mktemp("web-extra")
     (extra / "note.md").write_text("# Note\n\nLa cantine ouvre à midi.\n", encoding="utf-8")
-    settings = Settings(  # type: ignore[arg-type]
-        home=home, database_url=pg, warehouse_url=warehouse, parse_workers=1, source_roots=[extra]
+    settings = Settings(
+        home=home, database_url=SecretStr(pg), warehouse_url=SecretStr(warehouse), parse_workers=1, source_roots=[extra]
     )
     embedder = FakeEmbedder()
     with store.connect(pg) as conn:
@@ -78,7 +79,7 @@ def site(pg: str, warehouse: str, tmp_path_factory: pytest.TempPathFactory) -> I
         server.should_exit = True
         thread.join(timeout=10)
         with store.connect(pg) as conn:
-            conn.execute(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE")
+            empty_tables(conn)
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import psycopg
 from psycopg import Connection, sql
 
-from sourcier.errors import BackendUnavailable
 from sourcier.sql._catalogue import EVERYONE, Catalogue
 from sourcier.sql.demo._data import SEED, DemoTables, Row, generate
+from sourcier.store import open_autocommit
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +107,9 @@ def load_demo(conninfo: str, *, catalogue: Catalogue, seed: int = SEED) -> DemoR
     """
     data = generate(seed)
     schema_sql = resources.files("sourcier.sql.demo").joinpath("schema.sql").read_text("utf-8")
-    try:
-        conn = psycopg.connect(conninfo, autocommit=True)
-    except psycopg.OperationalError as exc:
-        raise BackendUnavailable(
-            "Could not connect to the warehouse database.", hint="check SOURCIER_WAREHOUSE_URL"
-        ) from exc
+    conn = open_autocommit(
+        conninfo, unreachable="Could not connect to the warehouse database.", hint="check SOURCIER_WAREHOUSE_URL"
+    )
     with conn:
         database = str(conn.info.dbname)
         with conn.transaction():

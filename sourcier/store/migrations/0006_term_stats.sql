@@ -1,4 +1,4 @@
--- Faster exact BM25 under an access filter (isolation issue; numbers in docs/benchmarks.md):
+-- Faster exact BM25 under an access filter (see docs/benchmarks.md):
 -- * Postings are looked up by (lexeme, language, document): a caller's visible documents select their
 --   postings inside the index, instead of reading every posting of a word and discarding the forbidden
 --   ones (at 1% readable, 99% of what was read was thrown away).

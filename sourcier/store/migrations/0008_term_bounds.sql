@@ -1,4 +1,4 @@
--- Tighter BM25 upper bounds for the full-text leg's pruning (isolation issue; docs/benchmarks.md).
+-- Tighter BM25 upper bounds for the full-text leg's pruning (see docs/benchmarks.md).
 -- idf * (k1 + 1) bounds a word's contribution whatever its frequency and the passage's length, and was
 -- often too loose for the pruning to hold on common words. Per (word, document): its largest term
 -- frequencies and the shortest passage holding it, so that the bound over the caller's visible documents

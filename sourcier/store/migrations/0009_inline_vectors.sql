@@ -1,4 +1,4 @@
--- Keep passage vectors inside their row (isolation issue; numbers in docs/benchmarks.md). pgvector's type
+-- Keep passage vectors inside their row (see docs/benchmarks.md). pgvector's type
 -- defaults to EXTERNAL storage, and a passage row (a 1.5 kB vector at 384 dimensions, text, tsvector) is
 -- over the 2 kB TOAST threshold, so every vector lived in the TOAST table and the vector leg's exact scan
 -- of a small audience paid one TOAST lookup per passage. MAIN keeps the vector inline and moves the

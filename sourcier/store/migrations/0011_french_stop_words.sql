@@ -1,5 +1,5 @@
--- French stop words written with accents were indexed (isolation issue, full-text latency; measured in
--- docs/benchmarks.md, run 12). `unaccent` ran before the French stemmer, whose stop list is accented:
+-- French stop words written with accents were indexed, which slowed the full-text leg (see
+-- docs/benchmarks.md). `unaccent` ran before the French stemmer, whose stop list is accented:
 -- "à" became the lexeme "a" (in 85% of the benchmark's passages), "été", "était", "étaient", "même"
 -- became "ete", "etait", "etaient", "mem", and every question holding them read or probed tens of
 -- thousands of postings that rank nothing. A filter with PostgreSQL's own French stop list now runs

@@ -15,7 +15,7 @@ from ._fusion import statement
 from ._params import Fusion, Mode, SearchParams, bind
 from ._reader import as_reader, checked_principals, prepare_reader
 from ._render import render
-from ._search import explain, search
+from ._search import SideLeg, explain, search
 
 # The defaults of two former module constants, kept readable under their old names; a search takes
 # them from its `SearchParams` (`small_budget`, `stages`).
@@ -29,6 +29,7 @@ __all__ = [
     "Mode",
     "Pruning",
     "SearchParams",
+    "SideLeg",
     "as_reader",
     "bind",
     "checked_principals",

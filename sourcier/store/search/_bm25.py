@@ -41,7 +41,10 @@ def fully_scored_best(best: str, full: str, passages: str, words: str, *, best_o
     """CTEs `best` and `full`: the best `best_of` x `candidates` of `passages` (chunk_id, document_id,
     language, score) by score, and their full scores, with the BM25 terms of `words` (lexeme, language,
     idf) probed. The `candidates`-th full score is a lower bound of the final `candidates`-th score. Both
-    MATERIALIZED: the bound is read more than once, and an inlined CTE would probe the passages each time."""
+    MATERIALIZED: the bound is read more than once, and an inlined CTE would probe the passages each time.
+    Equal partial scores go by id here, not by content (`_ties`): which of them are probed changes only
+    how tight the bound is, never which passages the leg returns (every passage at or above the final
+    cut-off stays above any such bound), so no lookup is spent on them."""
     return f"""
 {best} AS MATERIALIZED (
     SELECT chunk_id, document_id, language, score FROM {passages}

@@ -38,15 +38,14 @@ class SearchParams:
     # A heading occurrence counts as 1 + heading_boost body occurrences in a passage's term frequency.
     heading_boost: int = 1
     # HNSW candidate list when every passage is readable; a smaller audience gets ef / share^(1/4), at
-    # most `ef_max` (`_reader.prepare_reader`). Filtered recall@10 at 100k passages (run 13): all
-    # readable 0.978 at 400 (0.905 at 200); a tenth readable 0.942 at 400, 0.973 at 712 (400 / 0.1^(1/4)).
+    # most `ef_max` (`_reader.prepare_reader`): a filtered walk needs a longer list for the same recall
+    # (filtered recall@10 by audience in docs/benchmarks.md).
     ef_search: int = 400
     # Below this many readable passages the vector leg scans them exactly instead of walking HNSW: an
-    # exact scan reads each readable passage once (about 2 us each since vectors are stored inline, 0009),
-    # while a filtered walk needs a longer list the fewer passages pass, and visits more nodes the more
-    # candidates it must return. At 100k, ms p50 / p95 (run 13): a tenth readable, exact ~19 whatever the
-    # depth; HNSW at ef 712 13.7 / 17.5 for a top 10 (recall 0.973) but slower than the exact scan for
-    # fusion's 100 candidates (hybrid 35.3 / 47.7 against ~21 / 26 with the exact scan). 100k exact 153.
+    # exact scan reads each readable passage once (cheap since vectors are stored inline, 0009), while a
+    # filtered walk needs a longer list the fewer passages pass, and visits more nodes the more candidates
+    # it must return, so at a tenth of 100k readable it loses to the exact scan for fusion's 100 candidates
+    # (see docs/benchmarks.md).
     exact_below: int = 15_000
     # Visible postings the full-text leg reads in full, rarest words first, before it prunes the common
     # words by their BM25 upper bound (exact either way: see `_fulltext`), at a depth of 100 candidates
@@ -56,9 +55,8 @@ class SearchParams:
     # everything is cheapest for a small audience).
     small_budget: int = 2_000
     # The pruned words are added to the survivors in this many stages: one word in each, the highest bound
-    # first, then all the others in the last. One question at 100k passages, top 10: 2,699 survivors
-    # probed for one word, then 78 for four, instead of 2,699 for four; more stages cost ~0.2 ms each at
-    # small audiences and gained nothing (run 11). Formatted into the statement.
+    # first, then all the others in the last, so most survivors are dropped before the commonest words are
+    # probed; more stages gained nothing (see docs/benchmarks.md). Formatted into the statement.
     stages: int = 2
     # The lower bound of the full-text leg is the `candidates`-th full score among the best
     # best_of x `candidates` passages by partial score (their common words probed). Formatted in.
@@ -68,7 +66,7 @@ class SearchParams:
     probe_cost: int = 5
     # The HNSW list never grows past this for a small audience (pgvector's ef_search maximum is 1000).
     ef_max: int = 1000
-    # The list grows as 1 / share^ef_share_exponent (0.25: a tenth readable gets 712 from 400, run 13).
+    # The list grows as 1 / share^ef_share_exponent (0.25: a tenth readable gets 712 from 400).
     ef_share_exponent: float = 0.25
     # work_mem of a search transaction: postings of common words run to tens of thousands of rows at 100k
     # passages, kept in memory. Formatted into the reader's settings.

@@ -31,11 +31,12 @@ stats AS (
 
 # The visible documents' ids, sorted: a btree scan sorts the array of an `= ANY (...)` condition each time
 # it restarts, once per word of the question, and an array already in order costs one pass instead of a
-# sort (all of 100k passages readable, full-text leg at the top 100: p50 19.0 -> 16.3 ms; run 12).
+# sort (see docs/benchmarks.md).
 VISIBLE_IDS = "ARRAY(SELECT id FROM visible ORDER BY id)"
 
-# One round trip (each costs ~0.1 ms, a fifth of a small query's database time). `set_config('role', ...,
-# true)` is `SET LOCAL ROLE`, with the same privilege check; the principals are set before the role.
+# One round trip, not one per setting: round trips weigh on a small query's database time (see
+# docs/benchmarks.md). `set_config('role', ..., true)` is `SET LOCAL ROLE`, with the same privilege check;
+# the principals are set before the role.
 AS_READER = """
 SELECT set_config('sourcier.principals', %(principals)s, true), set_config('role', 'sourcier_reader', true)
 """
@@ -59,7 +60,7 @@ SELECT set_config('sourcier.principals', %(principals)s, true),
        -- Postings of common words run to tens of thousands of rows at 100k passages: keep them in memory.
        set_config('work_mem', '{work_mem_mb}MB', true),
        -- The row-level-security qual hides its selectivity from the planner (it reads a setting), which
-       -- then prefers scanning every passage over the HNSW index (350 ms instead of a few at 100k).
+       -- then prefers scanning every passage over the HNSW index, far slower (see docs/benchmarks.md).
        set_config('enable_seqscan', 'off', true),
        -- A statement of a few milliseconds never repays JIT compilation (tens of ms), which a server with
        -- a low `jit_above_cost` could otherwise start on the planner's row estimates.
@@ -91,7 +92,7 @@ def prepare_reader(
     """The reader role and the planner settings the retrieval statement is measured with (benchmarks reuse
     it); with `export_snapshot`, the id of this transaction's snapshot, exported for another connection
     (which runs the vector leg: this one does not). With `vector_leg`, the HNSW list is sized for the
-    caller's share of the passages (~0.5 ms to sum it at 1,000 visible documents)."""
+    caller's share of the passages (a sum over the visible documents, see docs/benchmarks.md)."""
     setup = searching_reader(params, vector_leg=vector_leg, export_snapshot=export_snapshot)
     cur.execute(setup, {"principals": ",".join(who), "principal_list": who, "ef_search": params.ef_search})
     return str(cur.fetchone()[-1]) if export_snapshot else None  # type: ignore[index]

@@ -4,7 +4,8 @@ once on two connections in one snapshot, then their fusion. And `explain`, the p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Executor, wait
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,16 @@ from ._params import Mode, SearchParams, bind, depth
 from ._reader import checked_principals, prepare_reader
 
 
+@dataclass(frozen=True, slots=True)
+class SideLeg:
+    """A second connection to the same database, and the threads the vector leg runs on meanwhile (the
+    calling thread runs the full-text leg). Both belong to the composition root: the app's pool lends the
+    connection for one search, its executor lives as long as the app."""
+
+    conn: Connection[Any]
+    threads: Executor
+
+
 def search(
     conn: Connection[Any],
     query: str,
@@ -28,16 +39,16 @@ def search(
     params: SearchParams,
     principals: Sequence[str],
     mode: Mode = "hybrid",
-    side: Connection[Any] | None = None,
+    side: SideLeg | None = None,
 ) -> list[Hit]:
     """Top passages for a question among those `principals` may read.
 
     The filter is in both legs, before ranking; row-level security for `sourcier_reader` enforces the
     same rule underneath. The vector leg needs `query_vector` (None only in fulltext mode).
 
-    `side`, an idle connection to the same database: the hybrid legs run at the same time, one on each
+    `side`, an idle connection to the same database and a thread: the hybrid legs run at the same time, one on each
     connection, in one snapshot; the same hits as the single statement, sooner when the server has a core
-    to spare (a tenth of 100k passages readable: the legs take ~7 and ~18 ms; docs/benchmarks.md).
+    to spare (see docs/adr/0004-access-control.md; measurements in docs/benchmarks.md).
     """
     if mode != "fulltext" and query_vector is None:
         raise ValueError("the vector leg needs a query vector")
@@ -85,12 +96,8 @@ def explain(
     return plan
 
 
-# The vector leg's thread: the calling thread runs the full-text leg meanwhile.
-_SIDE_LEGS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sourcier-vector-leg")
-
-
 def _search_on_two(
-    conn: Connection[Any], side: Connection[Any], values: dict[str, Any], dim: int, who: list[str], params: SearchParams
+    conn: Connection[Any], side: SideLeg, values: dict[str, Any], dim: int, who: list[str], params: SearchParams
 ) -> list[Hit]:
     """The hybrid statement's legs on two connections, fused on the first. The side imports the first's
     snapshot, so both legs read the same index state (an access change committed in between applies to
@@ -100,7 +107,7 @@ def _search_on_two(
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # a snapshot can be shared
             snapshot = prepare_reader(cur, who, params, export_snapshot=True)
             assert snapshot is not None
-            vector_leg = _SIDE_LEGS.submit(_vector_leg_in, side, snapshot, values, dim, who, params)
+            vector_leg = side.threads.submit(_vector_leg_in, side.conn, snapshot, values, dim, who, params)
             try:
                 cur.execute(fulltext_alone(params), values)  # constants only
                 ft = cur.fetchall()

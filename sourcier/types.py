@@ -263,6 +263,11 @@ class FigureFound:
     elapsed_ms: float | None = None  # the query's time in the warehouse
     role: str | None = None  # the reader role it ran as
 
+    @property
+    def lead(self) -> str:
+        """What the figure puts before the documents' answer in the record's text (and in a token stream)."""
+        return f"{self.text}\n\n"
+
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:

@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from psycopg import Connection
@@ -55,14 +55,6 @@ log = logging.getLogger(__name__)
 AnswerGenerator = Generator[AnswerEvent, None, AnswerRecord]
 
 
-@dataclass(frozen=True, slots=True)
-class _Figure:
-    """The warehouse's part of an answer, and how long it took."""
-
-    answer: warehouse_sql.SqlAnswer
-    model: str | None
-
-
 class AnswerPipeline:
     """Answers questions from the documents and the warehouse, the same way for every interface."""
 
@@ -85,6 +77,7 @@ class AnswerPipeline:
         self._input_checks = tuple(input_checks)
         self._output_checks = tuple(output_checks)
         self._rewriter = QuestionRewriter(model=model, max_history_tokens=settings.max_history_tokens)
+        self._retriever = HybridRetriever(embedder=embedder, params=search_params(settings), spare=spare)
         answerers = answerers_from(settings, embedder, model)
         self._extractive = answerers.extractive
         self._generated = answerers.generated
@@ -111,21 +104,22 @@ class AnswerPipeline:
                 return (yield from self._refused(conn, question, language, refusal, t0))
         history = history_of(conn, question)
         route = self._route(conn, question)
-        figure = self._figure(question, route) if route != "documents" else None
+        sql_answer = self._figure(question, route) if route != "documents" else None
         if route == "warehouse":
-            assert figure is not None
-            return (yield from self._warehouse_only(conn, question, figure, t0))
+            assert sql_answer is not None
+            return (yield from self._warehouse_only(conn, question, sql_answer, t0))
         t_rw = time.perf_counter()
         rewrite = self._rewriter.run(question.text, history, language=language)
         rewrite_ms = (time.perf_counter() - t_rw) * 1e3 if history else None
-        retrieved = self._retriever(question.knobs).run(conn, rewrite.standalone, principals=question.asker.principals)
+        retrieved = self._retriever_for(question.knobs).run(
+            conn, rewrite.standalone, principals=question.asker.principals, k=question.knobs.top_k
+        )
         yield PassagesFound(tuple(retrieved.hits))
-        lead = ""
+        figure = _figure_found(sql_answer) if sql_answer is not None and sql_answer.found else None
         first_token_ms: float | None = None
-        if figure is not None and figure.answer.found:
-            lead = f"{figure.answer.text}\n\n"
+        if figure is not None:
             first_token_ms = _since(t0)
-            yield _figure_found(figure.answer)
+            yield figure
         answer: Answer
         generated = self._generated if question.knobs.written is not False else None
         if generated is None:
@@ -140,13 +134,12 @@ class AnswerPipeline:
                 yield TextDelta(delta.text, restart=delta.restart)
             answer = stream.result
         yield CitationsChecked(answer.citations)
-        sql_answer = figure.answer if figure is not None else None
         record = AnswerRecord(
             question=question.text,
             standalone=rewrite.standalone,
             language=answer.language,
             route=route,
-            text=lead + answer.text,
+            text=(figure.lead if figure is not None else "") + answer.text,
             found=answer.found or (sql_answer is not None and sql_answer.found),
             hits=tuple(retrieved.hits),
             citations=answer.citations,
@@ -155,7 +148,7 @@ class AnswerPipeline:
             citation_validity=answer.citation_validity,
             notice=" ".join(n for n in (sql_answer.notice if sql_answer else None, answer.notice) if n) or None,
             sql=sql_answer.sql if sql_answer is not None else None,
-            table=_table(sql_answer),
+            table=figure.table if figure is not None else None,
             attempts=answer.attempts,
             times=StageTimes(
                 rewrite_ms=rewrite_ms,
@@ -168,12 +161,11 @@ class AnswerPipeline:
         )
         return (yield from self._finish(conn, question, record, t0, mode=route))
 
-    def _retriever(self, knobs: Knobs) -> HybridRetriever:
-        params = search_params(self._settings)
-        if knobs.top_k is not None:
-            params = replace(params, k=knobs.top_k, candidates=max(params.candidates, knobs.top_k))
-        if knobs.fusion is not None:
-            params = replace(params, fusion=knobs.fusion)
+    def _retriever_for(self, knobs: Knobs) -> HybridRetriever:
+        """The server's retriever, or one with the fusion an experiment arm asks for (top k goes to `run`)."""
+        if knobs.fusion is None:
+            return self._retriever
+        params = replace(search_params(self._settings), fusion=knobs.fusion)
         return HybridRetriever(embedder=self._embedder, params=params, spare=self._spare)
 
     def _route(self, conn: Connection[Any], question: Question) -> Route:
@@ -196,7 +188,7 @@ class AnswerPipeline:
             log.warning("routing failed (%s); answering from documents", exc.message)
             return "documents"
 
-    def _figure(self, question: Question, route: Route) -> _Figure | None:
+    def _figure(self, question: Question, route: Route) -> warehouse_sql.SqlAnswer | None:
         """The warehouse's answer; for a "both" question a failure leaves the documents to answer alone."""
         assert self._warehouse is not None
         try:
@@ -206,13 +198,14 @@ class AnswerPipeline:
                 raise
             log.info("the warehouse part of a 'both' question gave nothing (%s)", exc.message)
             return None
-        model = self._model.name if self._model is not None and answer.generator == "model" else None
-        return _Figure(answer=answer, model=model)
+        return answer
 
-    def _warehouse_only(self, conn: Connection[Any], question: Question, figure: _Figure, t0: float) -> AnswerGenerator:
-        sa = figure.answer
+    def _warehouse_only(
+        self, conn: Connection[Any], question: Question, sa: warehouse_sql.SqlAnswer, t0: float
+    ) -> AnswerGenerator:
+        figure = _figure_found(sa)
         yield PassagesFound(())
-        yield _figure_found(sa)
+        yield figure
         yield CitationsChecked(())
         record = AnswerRecord(
             question=question.text,
@@ -221,10 +214,10 @@ class AnswerPipeline:
             route="warehouse",
             text=sa.text,
             found=sa.found,
-            model=figure.model,
+            model=self._model.name if self._model is not None and sa.generator == "model" else None,
             notice=sa.notice,
             sql=sa.sql,
-            table=_table(sa),
+            table=figure.table,
             times=StageTimes(first_token_ms=_since(t0)),
             conversation_id=question.conversation_id,
             regenerated_from=question.regenerated_from,
@@ -274,18 +267,13 @@ def _since(t0: float) -> float:
 
 def _figure_found(sa: warehouse_sql.SqlAnswer) -> FigureFound:
     result = sa.result
+    table = None if result is None else ResultTable(result.columns, result.rows, truncated=result.truncated)
     return FigureFound(
         text=sa.text,
         language=sa.language,
         sql=sa.sql,
-        table=_table(sa),
+        table=table,
         notice=sa.notice,
         elapsed_ms=None if result is None else result.elapsed_ms,
         role=None if result is None else result.role,
     )
-
-
-def _table(sa: warehouse_sql.SqlAnswer | None) -> ResultTable | None:
-    if sa is None or sa.result is None:
-        return None
-    return ResultTable(columns=sa.result.columns, rows=sa.result.rows, truncated=sa.result.truncated)

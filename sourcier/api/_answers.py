@@ -103,13 +103,14 @@ def _answer_out(
 def one_text(events: Iterable[AnswerEvent]) -> Iterator[AnswerEvent]:
     """The events with the answer's text as one run of tokens, as API clients show it: a warehouse figure
     becomes the first token (a blank line before the documents' answer), and a restart keeps it shown."""
-    lead = separator = ""
+    figure: FigureFound | None = None
+    separator = ""  # the blank line of the figure's lead, sent with the first token that follows it
     for event in events:
         if isinstance(event, FigureFound):
-            lead, separator = event.text, "\n\n"
+            figure, separator = event, event.lead.removeprefix(event.text)
             yield TextDelta(event.text)
-        elif isinstance(event, TextDelta) and lead:
-            text = f"{lead}\n\n{event.text}" if event.restart else separator + event.text
+        elif isinstance(event, TextDelta) and figure is not None:
+            text = figure.lead + event.text if event.restart else separator + event.text
             separator = ""
             yield TextDelta(text, restart=event.restart)
         else:

@@ -82,6 +82,11 @@ class CliContext:
         """Sourcier's database: `database_url`, else the embedded server, started (or joined) until the end."""
         return self._resources.enter_context(store.database(self.settings))
 
+    @property
+    def runs_own_server(self) -> bool:
+        """Whether sourcier's database is its own embedded server (no `database_url`)."""
+        return self.settings.database_url is None
+
     @cached_property
     def conn(self) -> Connection[Any]:
         """The invocation's one connection to sourcier's database, migrated."""
@@ -102,9 +107,8 @@ class CliContext:
     def warehouse(self) -> warehouse_sql.Warehouse | None:
         """`warehouse_url`, else the `warehouse` database of the embedded server when sourcier runs its own;
         None when there is neither. Whether the embedded one exists yet is `Warehouse.reachable`'s to say."""
-        settings = self.settings
-        own_server = settings.warehouse_url is None and settings.database_url is None
-        found = warehouse_sql.warehouse_for(settings, embedded_server=self.conninfo if own_server else None)
+        own_server = self.conninfo if self.runs_own_server else None
+        found = warehouse_sql.warehouse_for(self.settings, embedded_server=own_server)
         if found is not None:
             self._resources.callback(found.close)
         return found

@@ -88,7 +88,7 @@ def render_answer_stream(out: Console, err: Console, stream: AnswerStream, *, li
         return record
     if shown:
         out.print()
-    lead = f"{figure.text}\n\n" if figure is not None else ""
+    lead = figure.lead if figure is not None else ""
     notice = record.notice
     if figure is not None and figure.notice and notice:
         notice = notice.removeprefix(figure.notice).strip() or None

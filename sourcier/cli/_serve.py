@@ -92,10 +92,14 @@ def serve(
     """The web pages and the HTTP API (uvicorn), with the embedded PostgreSQL by default and the sync schedule."""
     cli = CliContext.of(ctx)
     conn = cli.conn  # migrated before any worker starts; from here on the schedule's alone
-    own_server = cli.settings.database_url is None
     settings = served_settings(cli.settings, cli.conninfo)  # the embedded PostgreSQL stays up until the end
     config = uvicorn_config(
-        settings, host=host, port=port, workers=workers, forwarded_allow_ips=forwarded_allow_ips, embedded=own_server
+        settings,
+        host=host,
+        port=port,
+        workers=workers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        embedded=cli.runs_own_server,  # read before `served_settings` gave the workers a database_url
     )
     stop = threading.Event()
     scheduler = Scheduler(settings=settings, embedder=cli.wiring.embedder(settings))

@@ -7,14 +7,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from psycopg import Connection
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from sourcier.config import Settings
 from sourcier.errors import ConfigError
 from sourcier.llm import ChatModel
 from sourcier.sql._answer import SqlAnswer, WarehouseAnswerer
 from sourcier.sql._catalogue import Catalogue, load_catalogue
-from sourcier.sql._execute import ReaderConnection, ReaderPools, SqlExecutor
+from sourcier.sql._execute import ReaderPools, SqlExecutor
 from sourcier.sql._generate import SqlGenerator
 from sourcier.sql._llm import LlmSqlGenerator
 from sourcier.sql._templates import TemplateSqlGenerator
@@ -51,26 +51,21 @@ class Warehouse:
     made it, which `reachable` looks up at each question (it may appear while the server runs).
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        conninfo: str,
-        embedded: bool = False,
-        readers: ReaderConnection | None = None,
-    ) -> None:
-        self._settings = settings
-        self._conninfo = conninfo
-        self._embedded = embedded
+    def __init__(self, settings: Settings, *, conninfo: str, embedded_database: str | None = None) -> None:
+        """`embedded_database`: the name of that database on sourcier's own server, looked up by `reachable`."""
+        self._embedded_database = embedded_database
         self.catalogue = catalogue_from(settings)
-        self._pools = ReaderPools(conninfo) if readers is None else None
-        self._readers: ReaderConnection = readers if readers is not None else self._pools  # type: ignore[assignment]
+        self._max_rows = settings.sql_max_rows
+        self._templates = TemplateSqlGenerator()
+        self._validator = SqlValidator(catalogue=self.catalogue, max_rows=settings.sql_max_rows)
+        self._executor = SqlExecutor(
+            max_rows=settings.sql_max_rows, max_bytes=settings.sql_max_bytes, timeout_ms=settings.sql_timeout_ms
+        )
+        self._pools = ReaderPools(conninfo)
 
     def reachable(self, conn: Connection[Any]) -> bool:
         """Whether it can be asked now; `conn` is a connection to sourcier's own database (same server)."""
-        if not self._embedded:
-            return True
-        return database_exists(conn, str(conninfo_to_dict(self._conninfo).get("dbname", WAREHOUSE_DATABASE)))
+        return self._embedded_database is None or database_exists(conn, self._embedded_database)
 
     def answer(self, question: str, principals: Sequence[str], *, model: ChatModel | None = None) -> SqlAnswer:
         """The model writes the SQL, the templates behind it; without a model the templates alone.
@@ -78,24 +73,21 @@ class Warehouse:
         Raises `SqlRefused` (explained in plain words) or `BackendUnavailable`; a question no generator can
         turn into SQL answers "Je ne sais pas".
         """
-        templates = TemplateSqlGenerator()
-        settings = self._settings
-        generator: SqlGenerator = templates if model is None else LlmSqlGenerator(model, max_rows=settings.sql_max_rows)
+        generator: SqlGenerator = (
+            self._templates if model is None else LlmSqlGenerator(model, max_rows=self._max_rows)
+        )
         answerer = WarehouseAnswerer(
-            readers=self._readers,
+            readers=self._pools,
             catalogue=self.catalogue,
             generator=generator,
-            fallback=None if model is None else templates,
-            validator=SqlValidator(catalogue=self.catalogue, max_rows=settings.sql_max_rows),
-            executor=SqlExecutor(
-                max_rows=settings.sql_max_rows, max_bytes=settings.sql_max_bytes, timeout_ms=settings.sql_timeout_ms
-            ),
+            fallback=None if model is None else self._templates,
+            validator=self._validator,
+            executor=self._executor,
         )
         return answerer.run(question, principals)
 
     def close(self) -> None:
-        if self._pools is not None:
-            self._pools.close()
+        self._pools.close()
 
 
 def warehouse_for(settings: Settings, *, embedded_server: str | None) -> Warehouse | None:
@@ -106,4 +98,5 @@ def warehouse_for(settings: Settings, *, embedded_server: str | None) -> Warehou
         return Warehouse(settings, conninfo=settings.warehouse_url.get_secret_value())
     if embedded_server is None:
         return None
-    return Warehouse(settings, conninfo=make_conninfo(embedded_server, dbname=WAREHOUSE_DATABASE), embedded=True)
+    conninfo = make_conninfo(embedded_server, dbname=WAREHOUSE_DATABASE)
+    return Warehouse(settings, conninfo=conninfo, embedded_database=WAREHOUSE_DATABASE)
